@@ -19,6 +19,72 @@ from torch.nn.utils.rnn import pack_padded_sequence
 __all__ = ["CausalConvolutionBlock", "CausalCNNEncoder", "LSTMEncoder", "causal_conv1d"]
 
 
+def _shifted_columns(x: torch.Tensor, taps: int, dilation: int) -> torch.Tensor:
+    """The ``(batch, length, taps, channels)`` tensor whose tap ``j`` is ``x`` delayed by ``(taps - 1 - j) * dilation``."""
+    batch, length, channels = x.shape
+    columns = x.new_empty(batch, length, taps, channels)
+    for j in range(taps):
+        shift = (taps - 1 - j) * dilation
+        columns[:, shift:, j].copy_(x[:, : length - shift])
+        if shift:
+            columns[:, :shift, j].zero_()
+    return columns
+
+
+class _CausalConv1dFunction(torch.autograd.Function):
+    """Causal convolution of channels-last ``x`` as one matrix product, with a lean backward.
+
+    ``weight`` of shape (out_channels, in_channels, taps) holds the taps kept
+    by :func:`causal_conv1d`. The forward fills one buffer with the shifted
+    inputs (the only copy of ``x``) and multiplies it with the flattened
+    kernel; it saves that buffer for the weight gradient. The backward computes
+    the gradient of the buffer with one matrix product and folds its shifted
+    slices into a single gradient for ``x``, in place.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, dilation):
+        batch, length, channels = x.shape
+        out_channels, _, taps = weight.shape
+        x = x.contiguous()
+        if taps == 1:
+            columns = x.view(batch * length, channels)
+        else:
+            columns = _shifted_columns(x, taps, dilation).view(batch * length, taps * channels)
+        kernel = weight.permute(0, 2, 1).reshape(out_channels, taps * channels)
+        # allocated in its final shape so that the output is not a view (callers may modify it in place)
+        out = x.new_empty(batch, length, out_channels)
+        if bias is None:
+            torch.mm(columns, kernel.t(), out=out.view(batch * length, out_channels))
+        else:
+            torch.addmm(bias, columns, kernel.t(), out=out.view(batch * length, out_channels))
+        ctx.save_for_backward(columns, kernel)
+        ctx.geometry = (batch, length, channels, taps, dilation)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        columns, kernel = ctx.saved_tensors
+        batch, length, channels, taps, dilation = ctx.geometry
+        grad = grad_out.reshape(batch * length, -1)
+        grad_x = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            grad_columns = torch.mm(grad, kernel)
+            if taps == 1:
+                grad_x = grad_columns.view(batch, length, channels)
+            else:
+                grad_columns = grad_columns.view(batch, length, taps, channels)
+                grad_x = grad_columns[:, :, taps - 1].clone(memory_format=torch.contiguous_format)
+                for j in range(taps - 1):
+                    shift = (taps - 1 - j) * dilation
+                    grad_x[:, : length - shift].add_(grad_columns[:, shift:, j])
+        if ctx.needs_input_grad[1]:
+            grad_weight = torch.mm(grad.t(), columns).view(-1, taps, channels).permute(0, 2, 1)
+        if ctx.needs_input_grad[2]:
+            grad_bias = grad.sum(0)
+        return grad_x, grad_weight, grad_bias, None
+
+
 def causal_conv1d(x: torch.Tensor, conv: nn.Conv1d) -> torch.Tensor:
     """Apply ``conv`` causally to channels-last ``x``, computing only taps that can see data.
 
@@ -26,15 +92,19 @@ def causal_conv1d(x: torch.Tensor, conv: nn.Conv1d) -> torch.Tensor:
     with ``x`` taken as zero before the start, exactly as a convolution padded
     by ``(k - 1) * d`` on both sides and chomped on the right (the original
     implementation). Taps whose offset ``(k - 1 - j) * d`` is at least the
-    length of ``x`` only ever meet that zero padding, so they are dropped and
-    the input is padded on the left only, by what the remaining taps need;
+    length of ``x`` only ever meet that zero padding, so they are dropped;
     with large dilations on short series most convolutions become 1x1.
 
     The convolution is one matrix product of the ``(batch * length, taps *
     in_channels)`` matrix of shifted inputs with the flattened kernel. A
     general matrix product needs no per-shape preparation, whereas oneDNN's
     CPU convolutions compile a kernel for every new input shape, which the
-    triplet loss's random lengths would trigger at almost every step.
+    triplet loss's random lengths would trigger at almost every step. The
+    shifted inputs are written once into one buffer (zero where a tap reaches
+    before the start) and the backward pass, a custom
+    :class:`torch.autograd.Function`, computes the gradient of that buffer
+    with one matrix product and accumulates its shifted slices into a single
+    gradient for ``x``, instead of letting autograd pad, slice and sum.
 
     Parameters
     ----------
@@ -54,11 +124,7 @@ def causal_conv1d(x: torch.Tensor, conv: nn.Conv1d) -> torch.Tensor:
     # number of taps j (counted from the most recent one) with j * dilation < length
     taps = min(kernel_size, (length + dilation - 1) // dilation)
     weight = conv.weight[:, :, kernel_size - taps :]
-    if taps == 1:
-        return F.linear(x, weight[:, :, 0], conv.bias)
-    padded = F.pad(x, (0, 0, (taps - 1) * dilation, 0))
-    shifted = torch.cat([padded[:, j * dilation : j * dilation + length] for j in range(taps)], dim=2)
-    return F.linear(shifted, weight.permute(0, 2, 1).reshape(weight.shape[0], -1), conv.bias)
+    return _CausalConv1dFunction.apply(x, weight, conv.bias, dilation)
 
 
 class CausalConvolutionBlock(nn.Module):
@@ -101,8 +167,9 @@ class CausalConvolutionBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map channels-last ``x`` of shape (batch, length, in_channels) to (batch, length, out_channels)."""
-        out = F.leaky_relu(causal_conv1d(x, self.conv1))
-        out = F.leaky_relu(causal_conv1d(out, self.conv2))
+        # the convolutions return fresh tensors that their backward does not need: activate in place
+        out = F.leaky_relu(causal_conv1d(x, self.conv1), inplace=True)
+        out = F.leaky_relu(causal_conv1d(out, self.conv2), inplace=True)
         if self.upordownsample is not None:
             x = F.linear(x, self.upordownsample.weight[:, :, 0], self.upordownsample.bias)
         out = out + x

@@ -1,0 +1,260 @@
+"""Behaviour of the public estimators beyond scikit-learn's generic checks."""
+
+import pickle
+import warnings
+from unittest import mock
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import Pipeline
+
+from tsrepr_sklearn import CausalCNNEncoderClassifier, LSTMEncoderClassifier
+
+TINY = dict(nb_steps=3, batch_size=4, nb_random_samples=2, device="cpu", random_state=0)
+CNN = dict(channels=4, depth=2, reduced_size=4, out_channels=3)
+LSTM = dict(hidden_size=4, num_layers=1, out_channels=3)
+
+
+def tiny(cls=CausalCNNEncoderClassifier, **params):
+    return cls(**{**TINY, **(CNN if cls is CausalCNNEncoderClassifier else LSTM), **params})
+
+
+@pytest.fixture(params=[CausalCNNEncoderClassifier, LSTMEncoderClassifier], ids=["cnn", "lstm"])
+def estimator_class(request):
+    return request.param
+
+
+def two_class_data(n=20, length=16, n_channels=1, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, n_channels, length))
+    y = np.repeat(["a", "b"], n // 2)
+    X[y == "b"] += np.sin(np.arange(length))
+    return X, y
+
+
+def test_fit_transform_predict_shapes_and_string_labels(estimator_class):
+    X, y = two_class_data()
+    clf = tiny(estimator_class).fit(X, y)
+    features = clf.transform(X)
+    assert features.shape == (20, 3) and features.dtype == np.float32
+    assert set(clf.predict(X)) <= {"a", "b"}
+    np.testing.assert_array_equal(clf.classes_, ["a", "b"])
+    assert clf.history_.shape == (3,) and clf.n_steps_ == 3 and clf.n_channels_in_ == 1
+    assert 0.0 <= clf.score(X, y) <= 1.0
+
+
+def test_input_forms_agree(estimator_class):
+    """2-D arrays, 3-D arrays, DataFrames and lists of arrays are the same series."""
+    pd = pytest.importorskip("pandas")
+    X, y = two_class_data()
+    clf = tiny(estimator_class).fit(X, y)
+    expected = clf.transform(X)
+    np.testing.assert_allclose(clf.transform(X[:, 0, :]), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(clf.transform(pd.DataFrame(X[:, 0, :])), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(clf.transform(list(X[:, 0, :])), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(clf.transform(X.astype(np.float32)), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_unequal_lengths_encode_like_single_series(estimator_class):
+    rng = np.random.default_rng(1)
+    series = [rng.normal(size=(2, n)) for n in (5, 12, 1, 9, 12, 3)]
+    clf = tiny(estimator_class).fit(series, [0, 1, 0, 1, 0, 1])
+    together = clf.transform(series)
+    alone = np.concatenate([clf.transform(s[np.newaxis]) for s in series])
+    np.testing.assert_allclose(together, alone, rtol=1e-5, atol=1e-6)
+    padded = np.full((6, 2, 12), np.nan)
+    for i, s in enumerate(series):
+        padded[i, :, : s.shape[1]] = s
+    np.testing.assert_allclose(clf.transform(padded), together, rtol=1e-5, atol=1e-6)
+
+
+def test_subset_invariance_at_float32_tolerance(estimator_class):
+    X, y = two_class_data(n=30)
+    clf = tiny(estimator_class).fit(X, y)
+    np.testing.assert_allclose(clf.transform(X[7:11]), clf.transform(X)[7:11], rtol=1e-5, atol=1e-6)
+
+
+def test_same_seed_same_results_and_global_rng_untouched(estimator_class):
+    X, y = two_class_data()
+    numpy_state = np.random.get_state()[1].copy()
+    torch_state = torch.get_rng_state().clone()
+    a = tiny(estimator_class, random_state=3).fit(X, y)
+    b = tiny(estimator_class, random_state=3).fit(X, y)
+    c = tiny(estimator_class, random_state=4).fit(X, y)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    np.testing.assert_array_equal(a.history_, b.history_)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    assert not np.array_equal(a.transform(X), c.transform(X))
+    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    # refitting the same estimator replays the same training
+    np.testing.assert_array_equal(a.fit(X, y).transform(X), b.transform(X))
+
+
+def test_clone_pipeline_gridsearch_cross_val():
+    X, y = two_class_data(n=24)
+    X2 = X[:, 0, :]
+    est = tiny()
+    assert clone(est).get_params() == est.get_params()
+    pipe = Pipeline([("repr", tiny()), ("clf", LogisticRegression())]).fit(X2, y)
+    assert pipe.predict(X2).shape == (24,)
+    search = GridSearchCV(tiny(), {"nb_steps": [1, 2], "penalty": [0.1, 1.0]}, cv=2, n_jobs=2).fit(X2, y)
+    assert set(search.best_params_) == {"nb_steps", "penalty"}
+    scores = cross_val_score(tiny(penalty=1.0), X2, y, cv=3)
+    assert scores.shape == (3,) and np.all((0 <= scores) & (scores <= 1))
+
+
+def test_default_classifier_follows_the_original_rule():
+    X, y = two_class_data(n=20)
+    clf = tiny().fit(X, y)  # fewer than 50 labeled series: C = inf, no search
+    assert clf.classifier_.C == np.inf and clf.classifier_.gamma == "scale"
+    assert tiny(penalty=0.5).fit(X, y).classifier_.C == pytest.approx(2.0)
+    X, y = two_class_data(n=60)
+    with mock.patch("tsrepr_sklearn.base.GridSearchCV", wraps=GridSearchCV) as search:
+        chosen = tiny().fit(X, y).classifier_.C
+    assert search.call_args.args[1] == {"C": [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3, 1e4, np.inf]}
+    assert search.call_args.kwargs["cv"] == 5
+    assert chosen in search.call_args.args[1]["C"]
+
+
+def test_custom_classifier_and_available_methods():
+    X, y = two_class_data()
+    assert not hasattr(tiny(), "predict_proba")  # SVC without probability
+    assert hasattr(tiny(), "decision_function")
+    clf = tiny(classifier=LogisticRegression()).fit(X, y)
+    assert isinstance(clf.classifier_, LogisticRegression)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (20, 2)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-6)
+
+
+def test_semi_supervised_rows_train_the_encoder_only():
+    X, _ = two_class_data(n=20)
+    y = np.array([0, 1] * 5 + [-1] * 10)
+    with pytest.warns(UserWarning, match="10 series labeled -1"):
+        clf = tiny().fit(X, y)
+    np.testing.assert_array_equal(clf.classes_, [0, 1])
+    with pytest.raises(ValueError, match="at least 2 classes.*-1 are unlabeled"):
+        tiny().fit(X, np.array([1] * 10 + [-1] * 10))
+
+
+def test_fit_encoder_then_fit_classifier_and_warm_start():
+    X, y = two_class_data()
+    clf = tiny().fit_encoder(X)
+    assert clf.transform(X).shape == (20, 3) and not hasattr(clf, "classifier_")
+    with pytest.raises(Exception, match="not fitted"):
+        clf.predict(X)
+    clf.fit_classifier(X[:10:2].tolist() + X[1:10:2].tolist(), ["a"] * 5 + ["b"] * 5)
+    assert clf.predict(X).shape == (20,)
+    before = clf.transform(X)
+    clf.set_params(warm_start=True).fit_encoder(X)
+    assert clf.n_steps_ == 6 and clf.history_.shape == (6,)
+    assert not np.allclose(clf.transform(X), before)
+    # a continuation equals neither a restart nor a replay of the first steps
+    restarted = tiny().fit_encoder(X)
+    assert not np.allclose(restarted.transform(X), clf.transform(X))
+
+
+def test_encode_window_matches_encoding_each_window():
+    X, y = two_class_data(n=4, length=12)
+    clf = tiny().fit(X, [0, 1, 0, 1])
+    windows = clf.encode_window(X, window=5, stride=2)
+    assert windows.shape == (4, 3, 4)
+    expected = clf.transform(X[:, :, 2:7])
+    np.testing.assert_allclose(windows[:, :, 1], expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="longer than the longest series"):
+        clf.encode_window(X, window=13)
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.array([[1.0, np.nan, 2.0]] * 4), "NaN inside it"),
+        (np.array([[1.0, np.inf, 2.0]] * 4), "infinity|inf"),
+        (np.full((4, 3), np.nan), "no valid value"),
+        (np.zeros((0, 3)), "0 sample"),
+        (np.zeros((4, 1, 2, 3)), "4 dimensions"),
+        (np.array([["a", "b"]] * 4), "real numbers"),
+        (np.ones((4, 3)) * 1e39, "float32 range"),
+        (np.ones((4, 3)) + 1j, "Complex"),
+    ],
+)
+def test_bad_input_errors_name_the_problem(X, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        tiny().fit(X, [0, 1, 0, 1][: len(X)] if len(X) else [])
+
+
+def test_channel_and_label_errors():
+    X, y = two_class_data(n_channels=2)
+    clf = tiny().fit(X, y)
+    with pytest.raises(ValueError, match="3 channel.*fitted with 2"):
+        clf.transform(np.zeros((2, 3, 5)))
+    with pytest.raises(ValueError, match="20 series but y has 19"):
+        tiny().fit(X, y[:-1])
+    with pytest.raises(ValueError, match="NaN labels"):
+        tiny().fit(X, np.r_[np.nan, np.ones(19)])
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        with mock.patch("torch.cuda.is_available", return_value=False):
+            tiny(device="cuda").fit(X, y)
+
+
+def test_verbose_shows_a_progress_bar(capsys):
+    X, y = two_class_data()
+    tiny().fit(X, y)
+    assert "training" not in capsys.readouterr().err
+    tiny(verbose=1).fit(X, y)
+    err = capsys.readouterr().err
+    assert "training" in err and "3/3" in err
+
+
+@pytest.mark.parametrize("dump", ["pickle", "joblib"])
+def test_pickle_round_trip_keeps_results(estimator_class, dump, tmp_path):
+    X, y = two_class_data()
+    clf = tiny(estimator_class).fit(X, y)
+    if dump == "pickle":
+        state = clf.__getstate__()
+        assert all(t.device.type == "cpu" for t in state["encoder_"].values())
+        loaded = pickle.loads(pickle.dumps(clf))
+    else:
+        joblib.dump(clf, tmp_path / "model.joblib")
+        loaded = joblib.load(tmp_path / "model.joblib")
+    np.testing.assert_array_equal(loaded.transform(X), clf.transform(X))
+    np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+    loaded.set_params(warm_start=True).fit_encoder(X)  # the optimizer came along
+    assert loaded.n_steps_ == 6
+
+
+def test_model_trained_on_cuda_loads_on_a_cpu_only_machine():
+    X, y = two_class_data()
+    clf = tiny().fit(X, y)
+    state = clf.__getstate__()
+    state["device_"] = "cuda:0"  # as written by a GPU machine: tensors are already on the CPU
+    restored = CausalCNNEncoderClassifier.__new__(CausalCNNEncoderClassifier)
+    with mock.patch("torch.cuda.is_available", return_value=False):
+        restored.__setstate__(state)
+    assert restored.device_ == torch.device("cpu")
+    assert next(restored.encoder_.parameters()).device.type == "cpu"
+    np.testing.assert_array_equal(restored.transform(X), clf.transform(X))
+
+
+def test_save_memory_training_equals_default_training():
+    X, y = two_class_data()
+    a = tiny(save_memory=True).fit(X, y)
+    b = tiny(save_memory=False).fit(X, y)
+    np.testing.assert_allclose(a.history_, b.history_, rtol=1e-4)
+    np.testing.assert_allclose(a.transform(X), b.transform(X), rtol=1e-3, atol=1e-5)
+
+
+def test_invalid_parameters_are_rejected():
+    X, y = two_class_data()
+    for params in ({"nb_steps": 0}, {"nb_steps": -1}, {"compared_length": 0}, {"lr": 0}, {"batch_size": 0}):
+        with pytest.raises(ValueError, match=list(params)[0]):
+            tiny(**params).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tiny(batch_size=100).fit(X, y)  # larger than the data: one batch per step

@@ -1,0 +1,427 @@
+"""The estimator shared by every encoder: parameters, fitting, encoding, prediction, pickling."""
+
+from __future__ import annotations
+
+import logging
+import numbers
+import warnings
+from abc import abstractmethod
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+from sklearn.exceptions import FitFailedWarning
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.svm import SVC
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from .encoding import encode_series, encode_windows
+from .training import resolve_device, to_device_data, train_encoder
+from .validation import check_labels, check_series, unlabeled_mask
+
+__all__ = ["BaseEncoderClassifier"]
+
+logger = logging.getLogger(__name__)
+
+#: Grid of SVM C values searched when ``penalty=None``, as in the original code.
+SVM_C_GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3, 1e4, np.inf)
+
+
+def _classifier_has(attribute):
+    """``available_if`` check: does the (fitted, else configured) classifier have ``attribute``?"""
+
+    def check(self):
+        classifier = getattr(self, "classifier_", None)
+        if classifier is None:
+            classifier = self.classifier if self.classifier is not None else SVC()
+        return hasattr(classifier, attribute)
+
+    return check
+
+
+class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
+    """Shared implementation of the encoder + classifier estimators.
+
+    Subclasses define the encoder's parameters (in ``__init__`` and
+    ``_parameter_constraints``) and :meth:`_encoder_kwargs` /
+    :attr:`_encoder_class`. Everything else is here.
+    """
+
+    _parameter_constraints: dict = {
+        "compared_length": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "nb_random_samples": [Interval(numbers.Integral, 1, None, closed="left")],
+        "negative_penalty": [Interval(numbers.Real, 0, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "nb_steps": [Interval(numbers.Integral, 1, None, closed="left")],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "penalty": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "classifier": [HasMethods(["fit", "predict"]), None],
+        "device": [str, torch.device],
+        "save_memory": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    _encoder_class: type
+    _architecture: str
+
+    @abstractmethod
+    def _encoder_kwargs(self, n_channels):
+        """Keyword arguments building the encoder for ``n_channels`` input channels."""
+
+    # ------------------------------------------------------------------ helpers
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # NaN right padding marks the end of shorter series
+        tags.input_tags.three_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float32"]  # representations are always float32
+        # with a fixed random_state, results are reproducible on CPU but not on CUDA
+        tags.non_deterministic = self.device not in ("cpu", torch.device("cpu")) and torch.cuda.is_available()
+        return tags
+
+    def _validate_series(self, X, *, reset):
+        """Validate X; with ``reset=False`` also check it against what fit saw."""
+        X, lengths = check_series(X)
+        if reset:
+            self.n_channels_in_ = X.shape[1]
+        elif X.shape[1] != self.n_channels_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} channel(s), but {type(self).__name__} was fitted with "
+                f"{self.n_channels_in_} channel(s)."
+            )
+        return X, lengths
+
+    def _seed_sequence(self, continuing):
+        """Seed sequence for this fit; never touches the global numpy or torch state."""
+        random_state = self.random_state
+        if isinstance(random_state, np.random.RandomState):
+            random_state = int(random_state.randint(np.iinfo(np.int32).max))
+        elif random_state is not None:
+            random_state = int(random_state)
+        # a continuation (warm_start) draws new triplets rather than replaying the first fit's
+        return np.random.SeedSequence(random_state, spawn_key=(self.n_steps_ if continuing else 0,))
+
+    def _build_encoder(self, kwargs, seed, device):
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            encoder = self._encoder_class(**kwargs)
+        return encoder.to(device)
+
+    def _make_optimizer(self):
+        return torch.optim.Adam(self.encoder_.parameters(), lr=self.lr)
+
+    # ------------------------------------------------------------------ fitting
+
+    def fit(self, X, y):
+        """Train the encoder on all series (without labels), then the classifier on the labeled ones.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, length) or (n_series, n_channels, length), or list of arrays
+            Training series; NaN right-padded where lengths differ.
+        y : array-like of shape (n_series,)
+            Labels of any type. Rows labeled ``-1`` (scikit-learn's
+            semi-supervised convention) are unlabeled: they train the encoder
+            only.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        X_checked, lengths = check_series(X)
+        y = check_labels(y, X_checked.shape[0])
+        self._fit_encoder(X_checked, lengths)
+        self._fit_classifier(self._encode(X_checked, lengths), y)
+        return self
+
+    def fit_encoder(self, X, y=None):
+        """Train the encoder only, without labels.
+
+        With ``warm_start=True`` and an encoder already fitted, training
+        continues from it for ``nb_steps`` more steps.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, length) or (n_series, n_channels, length), or list of arrays
+            Training series.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        self._fit_encoder(*check_series(X))
+        return self
+
+    def fit_classifier(self, X, y):
+        """Fit the classifier on the representations of X computed by the fitted encoder.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, length) or (n_series, n_channels, length), or list of arrays
+            Series.
+        y : array-like of shape (n_series,)
+            Labels; rows labeled ``-1`` are ignored.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        check_is_fitted(self, "encoder_")
+        X_checked, lengths = self._validate_series(X, reset=False)
+        y = check_labels(y, X_checked.shape[0])
+        self._fit_classifier(self._encode(X_checked, lengths), y)
+        return self
+
+    def _fit_encoder(self, X, lengths):
+        continuing = self.warm_start and hasattr(self, "encoder_")
+        if continuing and X.shape[1] != self.n_channels_in_:
+            raise ValueError(
+                f"warm_start: X has {X.shape[1]} channel(s) but the encoder was trained on {self.n_channels_in_}."
+            )
+        seeds = self._seed_sequence(continuing)
+        numpy_seed, torch_seed = seeds.spawn(2)
+        if not continuing:
+            self.device_ = resolve_device(self.device)
+            self.n_channels_in_ = X.shape[1]
+            self.encoder_kwargs_ = self._encoder_kwargs(X.shape[1])
+            self.encoder_ = self._build_encoder(
+                self.encoder_kwargs_, int(torch_seed.generate_state(1)[0]), self.device_
+            )
+            self.optimizer_ = self._make_optimizer()
+            self.history_ = np.empty(0)
+            self.n_steps_ = 0
+        else:
+            for group in self.optimizer_.param_groups:
+                group["lr"] = self.lr
+        history = train_encoder(
+            self.encoder_,
+            self.optimizer_,
+            to_device_data(X, self.device_),
+            lengths,
+            rng=np.random.default_rng(numpy_seed),
+            nb_steps=self.nb_steps,
+            batch_size=self.batch_size,
+            nb_random_samples=self.nb_random_samples,
+            negative_penalty=self.negative_penalty,
+            compared_length=self.compared_length,
+            save_memory=self.save_memory,
+            verbose=self.verbose,
+        )
+        self.history_ = np.concatenate([self.history_, history])
+        self.n_steps_ += len(history)
+
+    def _fit_classifier(self, features, y):
+        labeled = ~unlabeled_mask(y)
+        if not labeled.all():
+            warnings.warn(
+                f"{int((~labeled).sum())} series labeled -1 are treated as unlabeled (scikit-learn's "
+                "semi-supervised convention): they trained the encoder but not the classifier. "
+                "If -1 is a real class, relabel it.",
+                UserWarning,
+                stacklevel=3,
+            )
+        features, y = features[labeled], y[labeled]
+        classes = np.unique(y)
+        if classes.shape[0] < 2:
+            raise ValueError(
+                f"The classifier needs samples of at least 2 classes in the labeled data; got "
+                f"{classes.shape[0]} class(es): {classes.tolist()}"
+                + (" (rows labeled -1 are unlabeled)." if not labeled.all() else ".")
+            )
+        self.classifier_ = self._make_classifier(features, y)
+        self.classes_ = self.classifier_.classes_
+
+    def _make_classifier(self, features, y):
+        """The original code's classifier choice, unless ``classifier`` is given."""
+        if self.classifier is not None:
+            return clone(self.classifier).fit(features, y)
+        C = np.inf if self.penalty is None or self.penalty == 0 else 1.0 / self.penalty
+        svm = SVC(C=C, gamma="scale", max_iter=10_000_000)
+        _, counts = np.unique(y, return_counts=True)
+        if self.penalty is not None or features.shape[0] < 50 or counts.min() < 5:
+            return svm.fit(features, y)
+        search = GridSearchCV(svm, {"C": list(SVM_C_GRID)}, cv=5, error_score=np.nan)
+        if features.shape[0] > 10_000:
+            # as the original: choose C on a stratified subset of 10,000 series
+            features, _, y, _ = train_test_split(features, y, train_size=10_000, random_state=0, stratify=y)
+        with warnings.catch_warnings(record=True) as caught:
+            # C=inf (hard margin) cannot fit folds that are not separable; such candidates score NaN and lose
+            warnings.simplefilter("always", FitFailedWarning)
+            search.fit(features, y)
+        for warning in caught:
+            if issubclass(warning.category, FitFailedWarning):
+                logger.info("SVM grid search: %s", str(warning.message).splitlines()[1])
+            else:
+                warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+        logger.info("SVM grid search chose C=%s", search.best_params_["C"])
+        return search.best_estimator_
+
+    # ------------------------------------------------------------------ encoding
+
+    def _encode(self, X, lengths):
+        return encode_series(self.encoder_, X, lengths, self.device_)
+
+    def transform(self, X):
+        """Representations of series computed by the trained encoder.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, length) or (n_series, n_channels, length), or list of arrays
+            Series of any lengths (NaN right-padded where they differ).
+
+        Returns
+        -------
+        ndarray of shape (n_series, out_channels), dtype float32
+        """
+        check_is_fitted(self, "encoder_")
+        return self._encode(*self._validate_series(X, reset=False))
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit (the encoder only when ``y`` is None), then return the training set's representations.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, length) or (n_series, n_channels, length), or list of arrays
+            Training series.
+        y : array-like of shape (n_series,) or None, default=None
+            Labels; with ``None`` only the encoder is trained.
+        **fit_params : dict
+            Unused; accepted for scikit-learn compatibility.
+
+        Returns
+        -------
+        ndarray of shape (n_series, out_channels), dtype float32
+        """
+        self._validate_params()
+        X_checked, lengths = check_series(X)
+        if y is not None:
+            y = check_labels(y, X_checked.shape[0])
+        self._fit_encoder(X_checked, lengths)
+        features = self._encode(X_checked, lengths)
+        if y is not None:
+            self._fit_classifier(features, y)
+        return features
+
+    def encode_window(self, X, window, stride=1):
+        """Representations of all sliding windows of every series, as the original ``encode_window``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, length) or (n_series, n_channels, length), or list of arrays
+            Series.
+        window : int
+            Window length (at least 1, at most the longest series' length).
+        stride : int, default=1
+            Step between consecutive windows.
+
+        Returns
+        -------
+        ndarray of shape (n_series, out_channels, n_windows), dtype float32
+            Window ``w`` covers time steps ``[w * stride, w * stride + window)``;
+            ``n_windows = (length - window) // stride + 1``. Windows that do
+            not fit in a shorter series are NaN.
+        """
+        check_is_fitted(self, "encoder_")
+        X_checked, lengths = self._validate_series(X, reset=False)
+        for name, value in (("window", window), ("stride", stride)):
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if window > lengths.max():
+            raise ValueError(f"window={window} is longer than the longest series ({int(lengths.max())} time steps).")
+        return encode_windows(self.encoder_, X_checked, lengths, int(window), int(stride), self.device_)
+
+    # ------------------------------------------------------------------ prediction
+
+    def predict(self, X):
+        """Predict labels of series.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, length) or (n_series, n_channels, length), or list of arrays
+            Series.
+
+        Returns
+        -------
+        ndarray of shape (n_series,)
+            Labels, of the type given to ``fit``.
+        """
+        check_is_fitted(self, "classifier_")
+        return self.classifier_.predict(self.transform(X))
+
+    @available_if(_classifier_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities, when the classifier provides them.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, length) or (n_series, n_channels, length), or list of arrays
+            Series.
+
+        Returns
+        -------
+        ndarray of shape (n_series, n_classes)
+        """
+        check_is_fitted(self, "classifier_")
+        return self.classifier_.predict_proba(self.transform(X))
+
+    @available_if(_classifier_has("decision_function"))
+    def decision_function(self, X):
+        """Decision function of the classifier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, length) or (n_series, n_channels, length), or list of arrays
+            Series.
+
+        Returns
+        -------
+        ndarray of shape (n_series,) or (n_series, n_classes)
+        """
+        check_is_fitted(self, "classifier_")
+        return self.classifier_.decision_function(self.transform(X))
+
+    # ------------------------------------------------------------------ pickling
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # object.__getstate__ may return the live __dict__
+        if "encoder_" in state:
+            state["encoder_"] = {k: v.detach().cpu() for k, v in self.encoder_.state_dict().items()}
+            state["optimizer_"] = _optimizer_state_to_cpu(self.optimizer_.state_dict())
+            state["device_"] = str(self.device_)
+        return state
+
+    def __setstate__(self, state):
+        encoder_state = state.get("encoder_")
+        if isinstance(encoder_state, dict):
+            device = torch.device(state["device_"])
+            if device.type == "cuda" and not torch.cuda.is_available():
+                logger.info("Model trained on %s loaded on the CPU (CUDA is not available).", device)
+                device = torch.device("cpu")
+            encoder = self._encoder_class(**state["encoder_kwargs_"])
+            encoder.load_state_dict(encoder_state)
+            state["encoder_"] = encoder.to(device).eval()
+            state["device_"] = device
+            optimizer = torch.optim.Adam(state["encoder_"].parameters())
+            optimizer.load_state_dict(state["optimizer_"])
+            state["optimizer_"] = optimizer
+        super().__setstate__(state)
+
+
+def _optimizer_state_to_cpu(state_dict):
+    def to_cpu(value):
+        if isinstance(value, torch.Tensor):
+            return value.detach().cpu()
+        if isinstance(value, dict):
+            return {k: to_cpu(v) for k, v in value.items()}
+        return value
+
+    return to_cpu(state_dict)

@@ -1,0 +1,205 @@
+"""Input validation: every accepted form of X and y, and every input error.
+
+Series reach the estimators as one of
+
+* a 2-D array ``(n_series, length)``: univariate series (what scikit-learn
+  utilities and Pipelines pass);
+* a 3-D array ``(n_series, n_channels, length)`` (the aeon/sktime convention);
+* a list of 1-D ``(length,)`` or 2-D ``(n_channels, length)`` arrays of
+  possibly different lengths;
+* a pandas DataFrame (the 2-D case).
+
+Series of unequal length are right-padded with NaN. :func:`check_series`
+turns all of these into a float32 array ``(n_series, n_channels, length)``
+and the valid length of every series, and raises a ``ValueError`` or
+``TypeError`` naming the problem (and the offending series) otherwise.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, column_or_1d
+
+__all__ = ["check_series", "check_labels", "unlabeled_mask"]
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _pad_ragged(X):
+    series = []
+    for i, item in enumerate(X):
+        try:
+            array = np.asarray(item)
+        except ValueError as exc:
+            raise ValueError(f"series {i} of X is not a regular array: {exc}") from None
+        if array.ndim == 1:
+            array = array[np.newaxis, :]
+        if array.ndim != 2:
+            raise ValueError(
+                f"series {i} of X has {array.ndim} dimensions; each series must be 1-D (length,) "
+                "or 2-D (n_channels, length)"
+            )
+        series.append(array)
+    if not series:
+        raise ValueError("X is empty: at least one series is required.")
+    channels = {s.shape[0] for s in series}
+    if len(channels) > 1:
+        raise ValueError(f"the series of X have different numbers of channels: {sorted(channels)}")
+    dtype = np.result_type(*[s.dtype for s in series])
+    if dtype.kind not in "biuf":
+        if dtype.kind == "c":
+            raise ValueError("Complex data not supported; X must hold real numbers.")
+        dtype = np.float64
+    padded = np.full((len(series), series[0].shape[0], max(s.shape[1] for s in series)), np.nan, dtype=np.float64)
+    for i, s in enumerate(series):
+        try:
+            padded[i, :, : s.shape[1]] = s
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"series {i} of X is not numeric: {exc}") from None
+    return padded
+
+
+def _is_ragged(X):
+    """Whether X is a list of series of different shapes (or of irregular series)."""
+    if not isinstance(X, (list, tuple)) or not X:
+        return False
+    try:
+        return len({np.shape(item) for item in X}) > 1
+    except ValueError:  # an item is itself ragged: _pad_ragged names it
+        return True
+
+
+def check_series(X, *, name="X"):
+    """Validate series and return them as float32, channels first, with lengths.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_series, length) or (n_series, n_channels, length), or list of arrays
+        Series, NaN right-padded where lengths differ; see the module
+        docstring for every accepted form. Any real dtype.
+    name : str, default="X"
+        Name used in error messages.
+
+    Returns
+    -------
+    X : ndarray of shape (n_series, n_channels, length), dtype float32
+        The series; trailing padding is NaN.
+    lengths : ndarray of int64 of shape (n_series,)
+        Number of valid time steps of every series (at least 1).
+
+    Raises
+    ------
+    ValueError
+        For empty input, arrays of 1 or more than 3 dimensions, infinite
+        values, values beyond the float32 range, NaN inside a series (as
+        opposed to trailing padding), a series without valid values, complex
+        numbers, and series of different channel counts.
+    TypeError
+        For non-numeric values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X, lengths = check_series([np.arange(3.0), np.arange(5.0)])
+    >>> X.shape, lengths.tolist()
+    ((2, 1, 5), [3, 5])
+    """
+    if _is_ragged(X):
+        X = _pad_ragged(X)
+    try:
+        X = check_array(
+            X,
+            dtype="numeric",
+            allow_nd=True,
+            ensure_all_finite="allow-nan",
+            input_name=name,
+            ensure_min_features=1,
+            copy=False,
+        )
+    except TypeError:
+        raise
+    except ValueError as exc:
+        if any(text in str(exc) for text in ("could not convert", "argument must be", "bytes/strings")):
+            raise TypeError(f"{name} must hold real numbers: {exc}") from None
+        raise
+    if X.ndim > 3:
+        raise ValueError(
+            f"{name} has {X.ndim} dimensions; expected 2-D (n_series, length) or 3-D "
+            "(n_series, n_channels, length)."
+        )
+    if X.ndim == 2:
+        X = X[:, np.newaxis, :]
+    if X.shape[2] == 0:
+        raise ValueError(f"{name} holds series of length 0; every series needs at least one value.")
+    observed = ~np.isnan(X)
+    magnitude = np.abs(np.where(observed, X, 0)).max() if X.size else 0.0
+    if magnitude > _FLOAT32_MAX:
+        raise ValueError(f"{name} holds values of magnitude {magnitude:.3g}, beyond the float32 range.")
+    X = X.astype(np.float32, copy=False)
+    step_observed = observed.any(axis=1)  # (n_series, length)
+    has_values = step_observed.any(axis=1)
+    if not has_values.all():
+        bad = int(np.flatnonzero(~has_values)[0])
+        raise ValueError(f"series {bad} of {name} has no valid value (all NaN).")
+    length = X.shape[2]
+    lengths = (length - np.argmax(step_observed[:, ::-1], axis=1)).astype(np.int64)
+    inside = np.arange(length) < lengths[:, np.newaxis]
+    holes = ~observed & inside[:, np.newaxis, :]
+    if holes.any():
+        series, channel, step = (int(v[0]) for v in np.nonzero(holes))
+        raise ValueError(
+            f"series {series} of {name} has a NaN inside it (channel {channel}, time step {step}); "
+            "NaN is only allowed as right padding after the end of a series. Impute missing values first."
+        )
+    return X, lengths
+
+
+def check_labels(y, n_series):
+    """Validate classification labels.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_series,)
+        Labels of any type (numbers, strings, ...).
+    n_series : int
+        Number of series they label.
+
+    Returns
+    -------
+    ndarray of shape (n_series,)
+
+    Raises
+    ------
+    ValueError
+        If ``y`` is missing, of the wrong length, holds NaN, or is not a
+        classification target.
+    """
+    if y is None:
+        raise ValueError("requires y to be passed, but the target y is None.")
+    y = column_or_1d(y, warn=True)
+    if y.shape[0] != n_series:
+        raise ValueError(f"X has {n_series} series but y has {y.shape[0]} labels.")
+    if y.dtype.kind == "f" and np.isnan(y).any():
+        raise ValueError(f"y holds NaN labels (first at index {int(np.flatnonzero(np.isnan(y))[0])}).")
+    if y.dtype.kind == "O":
+        nan = [i for i, v in enumerate(y) if isinstance(v, numbers.Real) and v != v]
+        if nan:
+            raise ValueError(f"y holds NaN labels (first at index {nan[0]}).")
+    check_classification_targets(y)
+    return y
+
+
+def unlabeled_mask(y):
+    """Rows labeled -1, scikit-learn's semi-supervised convention for "unlabeled".
+
+    Only the number -1 counts (integers, floats, or the integer -1 in an
+    object array); the string ``"-1"`` is a label like any other.
+    """
+    if y.dtype.kind in "iuf":
+        return y == -1
+    if y.dtype.kind == "O":
+        return np.array([isinstance(v, numbers.Real) and not isinstance(v, bool) and v == -1 for v in y], dtype=bool)
+    return np.zeros(y.shape[0], dtype=bool)
