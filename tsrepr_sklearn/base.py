@@ -18,6 +18,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .encoding import encode_series, encode_windows
+from .persistence import load_estimator, load_original_state_dict, read_original_hyperparameters, save_estimator
 from .training import resolve_device, to_device_data, train_encoder
 from .validation import check_labels, check_series, unlabeled_mask
 
@@ -402,18 +403,129 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     def __setstate__(self, state):
         encoder_state = state.get("encoder_")
         if isinstance(encoder_state, dict):
-            device = torch.device(state["device_"])
-            if device.type == "cuda" and not torch.cuda.is_available():
-                logger.info("Model trained on %s loaded on the CPU (CUDA is not available).", device)
-                device = torch.device("cpu")
-            encoder = self._encoder_class(**state["encoder_kwargs_"])
-            encoder.load_state_dict(encoder_state)
-            state["encoder_"] = encoder.to(device).eval()
-            state["device_"] = device
-            optimizer = torch.optim.Adam(state["encoder_"].parameters())
-            optimizer.load_state_dict(state["optimizer_"])
-            state["optimizer_"] = optimizer
-        super().__setstate__(state)
+            state = dict(state)
+            restore = {key: state.pop(key) for key in ("encoder_", "encoder_kwargs_", "device_", "optimizer_")}
+            super().__setstate__(state)
+            self._restore_encoder(restore)
+        else:
+            super().__setstate__(state)
+
+    def _restore_encoder(self, state):
+        """Rebuild ``encoder_`` (and ``optimizer_``) from CPU tensors, on the saved device if available."""
+        device = torch.device(state["device_"])
+        if device.type == "cuda" and not torch.cuda.is_available():
+            logger.info("Model trained on %s loaded on the CPU (CUDA is not available).", device)
+            device = torch.device("cpu")
+        encoder = self._encoder_class(**state["encoder_kwargs_"])
+        encoder.load_state_dict(state["encoder_"])
+        self.encoder_kwargs_ = state["encoder_kwargs_"]
+        self.encoder_ = encoder.to(device).eval()
+        self.device_ = device
+        self.optimizer_ = self._make_optimizer()
+        if state.get("optimizer_") is not None:
+            self.optimizer_.load_state_dict(state["optimizer_"])
+
+    # ------------------------------------------------------------------ files
+
+    def save(self, path):
+        """Save the fitted estimator in the safe on-disk format.
+
+        See :func:`tsrepr_sklearn.persistence.save_estimator`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination file.
+        """
+        save_estimator(self, path)
+
+    @classmethod
+    def load(cls, path, *, trust_pickled_classifier=False):
+        """Load an estimator saved with :meth:`save`; never runs code from the file by default.
+
+        See :func:`tsrepr_sklearn.persistence.load_estimator`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            File written by :meth:`save`.
+        trust_pickled_classifier : bool, default=False
+            Also unpickle the fitted classifier (only for trusted files).
+
+        Returns
+        -------
+        estimator
+        """
+        estimator = load_estimator(path, trust_pickled_classifier=trust_pickled_classifier)
+        if not isinstance(estimator, cls):
+            raise ValueError(f"{path!r} holds a {type(estimator).__name__}, not a {cls.__name__}.")
+        return estimator
+
+    @classmethod
+    def from_original(cls, hyperparameters, encoder_path=None):
+        """Build an estimator from the original code's hyper-parameters (and trained encoder).
+
+        Keys map to the parameters of the same name; ``cuda``/``gpu`` map to
+        ``device`` (``"cuda:<gpu>"`` or ``"cpu"``); ``in_channels`` is the
+        number of channels of the encoder in ``encoder_path`` (the estimators
+        otherwise read it from the data); ``early_stopping`` is ignored with a
+        warning, because training here always runs ``nb_steps`` steps; keys of
+        the other architecture are ignored with a warning.
+
+        Parameters
+        ----------
+        hyperparameters : str, os.PathLike or dict
+            The original ``*_hyperparameters.json`` file, or its content.
+        encoder_path : str or os.PathLike, default=None
+            The original ``*_encoder.pth`` file (``torch.save`` of the encoder's
+            ``state_dict``, float64, deprecated weight-norm keys). It is read
+            with ``weights_only=True``. The estimator then has a fitted encoder
+            computing the original network's representations (in float32):
+            ``transform`` works and ``fit_classifier`` can follow.
+
+        Returns
+        -------
+        estimator
+
+        Examples
+        --------
+        >>> from tsrepr_sklearn import CausalCNNEncoderClassifier
+        >>> clf = CausalCNNEncoderClassifier.from_original({"channels": 40, "depth": 10, "cuda": False, "gpu": 0})
+        >>> clf.device
+        'cpu'
+        """
+        original = read_original_hyperparameters(hyperparameters)
+        valid = cls().get_params()
+        params, ignored = {}, []
+        for key, value in original.items():
+            if key in ("cuda", "gpu", "in_channels", "early_stopping"):
+                continue
+            if key in valid:
+                params[key] = value
+            else:
+                ignored.append(key)
+        if "cuda" in original:
+            params["device"] = f"cuda:{original.get('gpu', 0)}" if original["cuda"] else "cpu"
+        if original.get("early_stopping") is not None:
+            warnings.warn("early_stopping is ignored: training runs nb_steps steps.", UserWarning, stacklevel=2)
+        if ignored:
+            warnings.warn(f"ignored hyper-parameters of another architecture: {sorted(ignored)}", UserWarning, stacklevel=2)
+        estimator = cls(**params)
+        estimator._validate_params()
+        if encoder_path is not None:
+            in_channels = int(original.get("in_channels", 1))
+            device = resolve_device("auto") if estimator.device == "auto" else torch.device(estimator.device)
+            estimator._restore_encoder(
+                {
+                    "encoder_": load_original_state_dict(encoder_path, cls._architecture),
+                    "encoder_kwargs_": estimator._encoder_kwargs(in_channels),
+                    "device_": device,
+                }
+            )
+            estimator.n_channels_in_ = in_channels
+            estimator.history_ = np.empty(0)
+            estimator.n_steps_ = 0
+        return estimator
 
 
 def _optimizer_state_to_cpu(state_dict):

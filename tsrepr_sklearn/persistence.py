@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import os
+import pickle
 import re
 
 import torch
 
-__all__ = ["convert_original_state_dict", "load_original_state_dict"]
+__all__ = [
+    "convert_original_state_dict",
+    "load_original_state_dict",
+    "save_estimator",
+    "load_estimator",
+    "read_original_hyperparameters",
+]
 
 _CAUSAL_KEY = re.compile(r"^network\.0\.network\.(\d+)\.(causal\.[03]|upordownsample)\.(weight_g|weight_v|weight|bias)$")
 _LINEAR_KEY = re.compile(r"^network\.3\.(weight|bias)$")
@@ -86,3 +95,145 @@ def load_original_state_dict(path, architecture):
     if not isinstance(state_dict, dict):
         raise ValueError(f"original encoder file {str(path)!r} does not hold a state_dict")
     return convert_original_state_dict(state_dict, architecture)
+
+
+FORMAT_NAME = "tsrepr-sklearn"
+#: Version of the file format written by :func:`save_estimator`; files of a newer version are refused.
+FORMAT_VERSION = 1
+
+_ORIGINAL_KEYS = {
+    "batch_size", "channels", "compared_length", "depth", "nb_steps", "in_channels", "kernel_size", "penalty",
+    "early_stopping", "lr", "nb_random_samples", "negative_penalty", "out_channels", "reduced_size", "cuda", "gpu",
+    "hidden_size", "num_layers",
+}
+
+
+def _json_params(estimator):
+    params = estimator.get_params()
+    params.pop("classifier")
+    params["device"] = str(params["device"])
+    if not (params["random_state"] is None or isinstance(params["random_state"], int)):
+        params["random_state"] = None
+    return json.dumps(params)
+
+
+def save_estimator(estimator, path):
+    """Write a fitted estimator to ``path`` in the safe format.
+
+    The file is a ``torch.save`` archive holding only tensors, numbers and
+    strings: hyper-parameters as JSON, the encoder's weights, the training
+    history, and the fitted classifier as pickled bytes (in a uint8 tensor),
+    which :func:`load_estimator` unpickles only when asked to.
+
+    Parameters
+    ----------
+    estimator : CausalCNNEncoderClassifier or LSTMEncoderClassifier
+        Estimator with a fitted encoder.
+    path : str or os.PathLike
+        Destination file; written atomically (temporary file, then rename).
+    """
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(estimator, "encoder_")
+    archive = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "class": type(estimator).__name__,
+        "params": _json_params(estimator),
+        "encoder_kwargs": json.dumps(estimator.encoder_kwargs_),
+        "encoder_state": {k: v.detach().cpu() for k, v in estimator.encoder_.state_dict().items()},
+        "history": torch.as_tensor(estimator.history_, dtype=torch.float64),
+        "n_steps": int(estimator.n_steps_),
+        "device": str(estimator.device_),
+    }
+    pickled = {"classifier_param": estimator.classifier}
+    if hasattr(estimator, "classifier_"):
+        pickled["classifier_"] = estimator.classifier_
+    archive["pickled"] = torch.frombuffer(bytearray(pickle.dumps(pickled)), dtype=torch.uint8)
+    path = os.fspath(path)
+    temporary = f"{path}.tmp-{os.getpid()}"
+    try:
+        torch.save(archive, temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def load_estimator(path, *, trust_pickled_classifier=False):
+    """Read an estimator written by :func:`save_estimator`.
+
+    The file is read with ``torch.load(..., weights_only=True)``: no code
+    from the file runs, whatever it contains. The fitted scikit-learn
+    classifier is stored pickled, and unpickling can run arbitrary code, so
+    it is restored only with ``trust_pickled_classifier=True``; otherwise the
+    estimator comes back with its encoder (``transform`` and
+    ``encode_window`` work) and ``fit_classifier`` can be called.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        File written by :func:`save_estimator`.
+    trust_pickled_classifier : bool, default=False
+        Also unpickle the classifier. Only for files from a trusted source.
+
+    Returns
+    -------
+    CausalCNNEncoderClassifier or LSTMEncoderClassifier
+        On the CPU unless the file's device is available.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a tsrepr-sklearn model, is truncated or corrupted,
+        or was written by a newer format version.
+    """
+    from . import classifiers
+
+    try:
+        archive = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as exc:
+        raise ValueError(f"{os.fspath(path)!r} is not a readable tsrepr-sklearn model file: {exc}") from None
+    if not isinstance(archive, dict) or archive.get("format") != FORMAT_NAME:
+        raise ValueError(f"{os.fspath(path)!r} is not a tsrepr-sklearn model file.")
+    version = archive.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ValueError(
+            f"{os.fspath(path)!r} has format version {version}, newer than this tsrepr-sklearn reads "
+            f"({FORMAT_VERSION}); upgrade tsrepr-sklearn."
+        )
+    cls = getattr(classifiers, archive["class"], None)
+    if cls is None or cls.__name__ not in classifiers.__all__:
+        raise ValueError(f"{os.fspath(path)!r} holds an unknown estimator class {archive['class']!r}.")
+    estimator = cls(**json.loads(archive["params"]))
+    state = {
+        "encoder_": archive["encoder_state"],
+        "encoder_kwargs_": json.loads(archive["encoder_kwargs"]),
+        "device_": archive["device"],
+    }
+    estimator._restore_encoder(state)
+    estimator.history_ = archive["history"].numpy().copy()
+    estimator.n_steps_ = archive["n_steps"]
+    estimator.n_channels_in_ = estimator.encoder_kwargs_["in_channels"]
+    if trust_pickled_classifier:
+        pickled = pickle.loads(archive["pickled"].numpy().tobytes())
+        estimator.classifier = pickled["classifier_param"]
+        if "classifier_" in pickled:
+            estimator.classifier_ = pickled["classifier_"]
+            estimator.classes_ = estimator.classifier_.classes_
+    return estimator
+
+
+def read_original_hyperparameters(hyperparameters):
+    """Read the original code's hyper-parameter JSON (a path or a dict) into a dict."""
+    if isinstance(hyperparameters, (str, os.PathLike)):
+        with open(hyperparameters, encoding="utf-8") as file:
+            hyperparameters = json.load(file)
+    if not isinstance(hyperparameters, dict):
+        raise TypeError("hyperparameters must be a path to a JSON file or a dict")
+    unknown = set(hyperparameters) - _ORIGINAL_KEYS
+    if unknown:
+        raise ValueError(f"unknown keys in the original hyper-parameters: {sorted(unknown)}")
+    return dict(hyperparameters)

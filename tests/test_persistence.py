@@ -1,0 +1,86 @@
+import json
+import os
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from benchmarks.seed_reference import SeedCausalCNNEncoder, SeedLSTMEncoder
+from tests.test_estimators import tiny, two_class_data
+from tsrepr_sklearn import CausalCNNEncoderClassifier, LSTMEncoderClassifier
+from tsrepr_sklearn.persistence import FORMAT_VERSION
+
+
+def test_save_load_round_trip(tmp_path):
+    X, y = two_class_data()
+    clf = tiny().fit(X, y)
+    clf.save(tmp_path / "model.pt")
+    safe = CausalCNNEncoderClassifier.load(tmp_path / "model.pt")
+    np.testing.assert_array_equal(safe.transform(X), clf.transform(X))
+    assert not hasattr(safe, "classifier_")  # not unpickled by default
+    assert safe.get_params() == clf.get_params()
+    np.testing.assert_array_equal(safe.history_, clf.history_)
+    trusted = CausalCNNEncoderClassifier.load(tmp_path / "model.pt", trust_pickled_classifier=True)
+    np.testing.assert_array_equal(trusted.predict(X), clf.predict(X))
+    with pytest.raises(ValueError, match="not a LSTMEncoderClassifier"):
+        LSTMEncoderClassifier.load(tmp_path / "model.pt")
+
+
+def test_load_rejects_corrupted_newer_and_malicious_files(tmp_path):
+    X, y = two_class_data()
+    tiny().fit(X, y).save(tmp_path / "model.pt")
+    data = (tmp_path / "model.pt").read_bytes()
+    (tmp_path / "truncated.pt").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="not a readable"):
+        CausalCNNEncoderClassifier.load(tmp_path / "truncated.pt")
+    archive = torch.load(tmp_path / "model.pt", weights_only=True)
+    archive["format_version"] = FORMAT_VERSION + 1
+    torch.save(archive, tmp_path / "newer.pt")
+    with pytest.raises(ValueError, match="newer"):
+        CausalCNNEncoderClassifier.load(tmp_path / "newer.pt")
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    with open(tmp_path / "evil.pt", "wb") as file:
+        pickle.dump({"format": "tsrepr-sklearn", "x": Payload()}, file)
+    with pytest.raises(ValueError):
+        CausalCNNEncoderClassifier.load(tmp_path / "evil.pt")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("architecture", ["CausalCNN", "LSTM"])
+def test_from_original_reproduces_the_original_network(tmp_path, architecture):
+    torch.manual_seed(0)
+    if architecture == "CausalCNN":
+        hyper = dict(batch_size=10, channels=5, compared_length=None, depth=2, nb_steps=3, in_channels=2,
+                     kernel_size=3, penalty=None, early_stopping=None, lr=0.001, nb_random_samples=2,
+                     negative_penalty=1, out_channels=4, reduced_size=6, cuda=False, gpu=0)
+        seed = SeedCausalCNNEncoder(2, 5, 2, 6, 4, 3).double()
+        cls = CausalCNNEncoderClassifier
+    else:
+        hyper = dict(batch_size=10, compared_length=None, nb_steps=3, in_channels=2, penalty=None, early_stopping=None,
+                     lr=0.001, nb_random_samples=2, negative_penalty=1, cuda=False, gpu=0)
+        seed = SeedLSTMEncoder(in_channels=2).double()
+        cls = LSTMEncoderClassifier
+    torch.save(seed.state_dict(), tmp_path / "encoder.pth")  # float64, original keys
+    (tmp_path / "hyper.json").write_text(json.dumps(hyper))
+    clf = cls.from_original(tmp_path / "hyper.json", encoder_path=tmp_path / "encoder.pth")
+    assert clf.device == "cpu" and clf.nb_steps == 3
+    X = np.random.default_rng(0).normal(size=(5, 2, 30))
+    with torch.no_grad():
+        expected = seed(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(clf.transform(X), expected, rtol=1e-4, atol=1e-5)
+    clf.fit_classifier(X, [0, 1, 0, 1, 0])
+    assert clf.predict(X).shape == (5,)
+
+
+def test_from_original_rejects_unknown_keys_and_warns_on_ignored_ones():
+    with pytest.raises(ValueError, match="unknown keys"):
+        CausalCNNEncoderClassifier.from_original({"bogus": 1})
+    with pytest.warns(UserWarning, match="early_stopping is ignored"):
+        CausalCNNEncoderClassifier.from_original({"early_stopping": 5})
+    assert CausalCNNEncoderClassifier.from_original({"cuda": True, "gpu": 1}).device == "cuda:1"
