@@ -19,70 +19,195 @@ from torch.nn.utils.rnn import pack_padded_sequence
 __all__ = ["CausalConvolutionBlock", "CausalCNNEncoder", "LSTMEncoder", "causal_conv1d"]
 
 
+_NEGATIVE_SLOPE = 0.01  # of the LeakyReLUs, torch.nn.LeakyReLU's default as in the original
+
+
+def _taps(kernel_size: int, dilation: int, length: int) -> int:
+    """Number of taps ``j`` (counted from the most recent one) with ``j * dilation < length``."""
+    return min(kernel_size, (length + dilation - 1) // dilation)
+
+
 def _shifted_columns(x: torch.Tensor, taps: int, dilation: int) -> torch.Tensor:
-    """The ``(batch, length, taps, channels)`` tensor whose tap ``j`` is ``x`` delayed by ``(taps - 1 - j) * dilation``."""
+    """The ``(batch * length, taps * channels)`` matrix of shifted inputs of channels-last ``x``.
+
+    Columns ``j * channels : (j + 1) * channels`` of row ``(b, t)`` hold
+    ``x[b, t - (taps - 1 - j) * dilation]``, zero before the start. With one
+    tap this is a view of ``x``; otherwise one buffer is filled, the only copy.
+    """
     batch, length, channels = x.shape
+    if taps == 1:
+        return x.reshape(batch * length, channels)
     columns = x.new_empty(batch, length, taps, channels)
     for j in range(taps):
         shift = (taps - 1 - j) * dilation
         columns[:, shift:, j].copy_(x[:, : length - shift])
         if shift:
             columns[:, :shift, j].zero_()
-    return columns
+    return columns.view(batch * length, taps * channels)
+
+
+def _fold_shifted(grad_columns: torch.Tensor, batch: int, length: int, taps: int, dilation: int) -> torch.Tensor:
+    """Adjoint of :func:`_shifted_columns`: the ``(batch * length, channels)`` sum of the shifted slices.
+
+    Returns a new tensor (never a view of ``grad_columns``), which callers may
+    accumulate into.
+    """
+    if taps == 1:
+        return grad_columns
+    columns = grad_columns.view(batch, length, taps, -1)
+    grad = torch.empty_like(columns[:, :, 0], memory_format=torch.contiguous_format)
+    # the most recent tap (shift 0) covers every position; add the next one where it reaches
+    shift = dilation
+    torch.add(columns[:, : length - shift, taps - 1], columns[:, shift:, taps - 2], out=grad[:, : length - shift])
+    grad[:, length - shift :].copy_(columns[:, length - shift :, taps - 1])
+    for j in range(taps - 2):
+        shift = (taps - 1 - j) * dilation
+        grad[:, : length - shift].add_(columns[:, shift:, j])
+    return grad.view(batch * length, -1)
+
+
+def _flat_kernel(weight: torch.Tensor) -> torch.Tensor:
+    """``(out, in, taps)`` kernel as the ``(out, taps * in)`` matrix matching :func:`_shifted_columns`."""
+    out_channels, in_channels, taps = weight.shape
+    return weight.permute(0, 2, 1).reshape(out_channels, taps * in_channels)
+
+
+def _unflat_kernel_grad(grad: torch.Tensor, in_channels: int) -> torch.Tensor:
+    """Gradient of :func:`_flat_kernel`'s ``(out, taps * in)`` matrix as an ``(out, in, taps)`` tensor."""
+    return grad.view(grad.shape[0], -1, in_channels).permute(0, 2, 1)
+
+
+def _linear_into(out: torch.Tensor, columns: torch.Tensor, kernel: torch.Tensor, bias) -> torch.Tensor:
+    """``columns @ kernel.T + bias`` written into the 2-D ``out``."""
+    if bias is None:
+        return torch.mm(columns, kernel.t(), out=out)
+    return torch.addmm(bias, columns, kernel.t(), out=out)
+
+
+def _leaky_relu_backward_(grad: torch.Tensor, result: torch.Tensor) -> torch.Tensor:
+    """Gradient through a LeakyReLU given its result, written over ``grad`` (which must be ours)."""
+    return torch.ops.aten.leaky_relu_backward.grad_input(grad, result, _NEGATIVE_SLOPE, True, grad_input=grad)
 
 
 class _CausalConv1dFunction(torch.autograd.Function):
-    """Causal convolution of channels-last ``x`` as one matrix product, with a lean backward.
+    """Causal convolution of channels-last ``x`` (see :func:`causal_conv1d`) with a lean backward.
 
-    ``weight`` of shape (out_channels, in_channels, taps) holds the taps kept
-    by :func:`causal_conv1d`. The forward fills one buffer with the shifted
-    inputs (the only copy of ``x``) and multiplies it with the flattened
-    kernel; it saves that buffer for the weight gradient. The backward computes
-    the gradient of the buffer with one matrix product and folds its shifted
-    slices into a single gradient for ``x``, in place.
+    ``weight`` of shape (out_channels, in_channels, taps) holds the taps kept.
+    The forward multiplies the shifted inputs (:func:`_shifted_columns`, saved
+    for the weight gradient) with the flattened kernel. The backward gets the
+    gradient of the shifted inputs with one matrix product and folds its
+    shifted slices into one gradient for ``x``.
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias, dilation):
-        batch, length, channels = x.shape
+        batch, length, in_channels = x.shape
         out_channels, _, taps = weight.shape
-        x = x.contiguous()
-        if taps == 1:
-            columns = x.view(batch * length, channels)
-        else:
-            columns = _shifted_columns(x, taps, dilation).view(batch * length, taps * channels)
-        kernel = weight.permute(0, 2, 1).reshape(out_channels, taps * channels)
+        columns = _shifted_columns(x, taps, dilation)
+        kernel = _flat_kernel(weight)
         # allocated in its final shape so that the output is not a view (callers may modify it in place)
         out = x.new_empty(batch, length, out_channels)
-        if bias is None:
-            torch.mm(columns, kernel.t(), out=out.view(batch * length, out_channels))
-        else:
-            torch.addmm(bias, columns, kernel.t(), out=out.view(batch * length, out_channels))
+        _linear_into(out.view(batch * length, out_channels), columns, kernel, bias)
         ctx.save_for_backward(columns, kernel)
-        ctx.geometry = (batch, length, channels, taps, dilation)
+        ctx.geometry = (batch, length, in_channels, taps, dilation)
         return out
 
     @staticmethod
+    @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out):
         columns, kernel = ctx.saved_tensors
-        batch, length, channels, taps, dilation = ctx.geometry
+        batch, length, in_channels, taps, dilation = ctx.geometry
         grad = grad_out.reshape(batch * length, -1)
         grad_x = grad_weight = grad_bias = None
         if ctx.needs_input_grad[0]:
-            grad_columns = torch.mm(grad, kernel)
-            if taps == 1:
-                grad_x = grad_columns.view(batch, length, channels)
-            else:
-                grad_columns = grad_columns.view(batch, length, taps, channels)
-                grad_x = grad_columns[:, :, taps - 1].clone(memory_format=torch.contiguous_format)
-                for j in range(taps - 1):
-                    shift = (taps - 1 - j) * dilation
-                    grad_x[:, : length - shift].add_(grad_columns[:, shift:, j])
+            grad_x = _fold_shifted(torch.mm(grad, kernel), batch, length, taps, dilation).view(batch, length, -1)
         if ctx.needs_input_grad[1]:
-            grad_weight = torch.mm(grad.t(), columns).view(-1, taps, channels).permute(0, 2, 1)
+            grad_weight = _unflat_kernel_grad(torch.mm(grad.t(), columns), in_channels)
         if ctx.needs_input_grad[2]:
             grad_bias = grad.sum(0)
         return grad_x, grad_weight, grad_bias, None
+
+
+class _CausalBlockFunction(torch.autograd.Function):
+    """Forward and backward of a whole :class:`CausalConvolutionBlock` in one node.
+
+    Computes ``LeakyReLU(conv2(LeakyReLU(conv1(x)))) + residual(x)`` (and a
+    last LeakyReLU when ``final``) like the block's modules would, with the
+    convolutions of :func:`causal_conv1d`, but holds the intermediate results
+    itself: activations are applied in place, the backward writes the
+    activation gradients over buffers it owns, and the gradient of ``x`` from
+    the residual path is accumulated into the one from the convolutions (by
+    the same matrix product when the residual is a 1x1 convolution) instead
+    of autograd summing separate tensors.
+
+    ``weight1`` and ``weight2`` are the kept taps (out, in, taps); ``weight_res``
+    is the 1x1 residual kernel as an (out, in) matrix, or ``None`` for the
+    identity.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight1, bias1, weight2, bias2, weight_res, bias_res, dilation, final):
+        batch, length, in_channels = x.shape
+        out_channels, _, taps = weight1.shape
+        rows = batch * length
+        x = x.contiguous()
+        columns1 = _shifted_columns(x, taps, dilation)
+        kernel1, kernel2 = _flat_kernel(weight1), _flat_kernel(weight2)
+        hidden1 = _linear_into(x.new_empty(rows, out_channels), columns1, kernel1, bias1)
+        F.leaky_relu(hidden1, _NEGATIVE_SLOPE, inplace=True)
+        columns2 = _shifted_columns(hidden1.view(batch, length, out_channels), taps, dilation)
+        hidden2 = _linear_into(x.new_empty(rows, out_channels), columns2, kernel2, bias2)
+        F.leaky_relu(hidden2, _NEGATIVE_SLOPE, inplace=True)
+        out = x.new_empty(batch, length, out_channels)
+        flat_out = out.view(rows, out_channels)
+        x_rows = x.view(rows, in_channels)
+        if weight_res is None:
+            torch.add(hidden2, x_rows, out=flat_out)
+        else:
+            _linear_into(flat_out, x_rows, weight_res, bias_res).add_(hidden2)
+        if final:
+            F.leaky_relu(out, _NEGATIVE_SLOPE, inplace=True)
+        ctx.save_for_backward(x_rows, columns1, hidden1, columns2, hidden2, kernel1, kernel2, weight_res, out)
+        ctx.geometry = (batch, length, in_channels, taps, dilation, final)
+        return out
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out):
+        x_rows, columns1, hidden1, columns2, hidden2, kernel1, kernel2, weight_res, out = ctx.saved_tensors
+        batch, length, in_channels, taps, dilation, final = ctx.geometry
+        rows = batch * length
+        need = ctx.needs_input_grad
+        grad = grad_out.reshape(rows, -1)
+        if final:
+            grad = torch.ops.aten.leaky_relu_backward(grad, out.view(rows, -1), _NEGATIVE_SLOPE, True)
+        grads = [None] * 9
+        if weight_res is not None:
+            if need[5]:
+                grads[5] = torch.mm(grad.t(), x_rows)
+            if need[6]:
+                grads[6] = grad.sum(0)
+        # conv2, through its activation
+        grad2 = torch.ops.aten.leaky_relu_backward(grad, hidden2, _NEGATIVE_SLOPE, True)
+        if need[3]:
+            grads[3] = _unflat_kernel_grad(torch.mm(grad2.t(), columns2), hidden1.shape[1])
+        if need[4]:
+            grads[4] = grad2.sum(0)
+        # conv1, through its activation
+        grad1 = _fold_shifted(torch.mm(grad2, kernel2), batch, length, taps, dilation)
+        _leaky_relu_backward_(grad1, hidden1)
+        if need[1]:
+            grads[1] = _unflat_kernel_grad(torch.mm(grad1.t(), columns1), in_channels)
+        if need[2]:
+            grads[2] = grad1.sum(0)
+        if need[0]:
+            grad_x = _fold_shifted(torch.mm(grad1, kernel1), batch, length, taps, dilation)
+            if weight_res is None:
+                grad_x.add_(grad)
+            else:
+                grad_x.addmm_(grad, weight_res)
+            grads[0] = grad_x.view(batch, length, in_channels)
+        return tuple(grads)
 
 
 def causal_conv1d(x: torch.Tensor, conv: nn.Conv1d) -> torch.Tensor:
@@ -120,11 +245,8 @@ def causal_conv1d(x: torch.Tensor, conv: nn.Conv1d) -> torch.Tensor:
     """
     kernel_size = conv.kernel_size[0]
     dilation = conv.dilation[0]
-    length = x.shape[1]
-    # number of taps j (counted from the most recent one) with j * dilation < length
-    taps = min(kernel_size, (length + dilation - 1) // dilation)
-    weight = conv.weight[:, :, kernel_size - taps :]
-    return _CausalConv1dFunction.apply(x, weight, conv.bias, dilation)
+    taps = _taps(kernel_size, dilation, x.shape[1])
+    return _CausalConv1dFunction.apply(x, conv.weight[:, :, kernel_size - taps :], conv.bias, dilation)
 
 
 class CausalConvolutionBlock(nn.Module):
@@ -166,14 +288,26 @@ class CausalConvolutionBlock(nn.Module):
         self.final = final
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Map channels-last ``x`` of shape (batch, length, in_channels) to (batch, length, out_channels)."""
-        # the convolutions return fresh tensors that their backward does not need: activate in place
-        out = F.leaky_relu(causal_conv1d(x, self.conv1), inplace=True)
-        out = F.leaky_relu(causal_conv1d(out, self.conv2), inplace=True)
-        if self.upordownsample is not None:
-            x = F.linear(x, self.upordownsample.weight[:, :, 0], self.upordownsample.bias)
-        out = out + x
-        return F.leaky_relu(out) if self.final else out
+        """Map channels-last ``x`` of shape (batch, length, in_channels) to (batch, length, out_channels).
+
+        The two convolutions are those of :func:`causal_conv1d`; the whole
+        block is one autograd node with a hand-written backward.
+        """
+        kernel_size = self.conv1.kernel_size[0]
+        dilation = self.conv1.dilation[0]
+        first = kernel_size - _taps(kernel_size, dilation, x.shape[1])
+        residual = self.upordownsample
+        return _CausalBlockFunction.apply(
+            x,
+            self.conv1.weight[:, :, first:],
+            self.conv1.bias,
+            self.conv2.weight[:, :, first:],
+            self.conv2.bias,
+            None if residual is None else residual.weight[:, :, 0],
+            None if residual is None else residual.bias,
+            dilation,
+            self.final,
+        )
 
 
 class CausalCNNEncoder(nn.Module):
