@@ -42,6 +42,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import shlex
 import statistics
 import sys
@@ -126,6 +127,41 @@ def nominal_flops(geometry, params=PAPER_PARAMS):
 def synchronize(device):
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+
+
+class OtherLoad:
+    """Context manager measuring the CPU load of everything but this process, in cores.
+
+    ``/proc/stat`` busy time minus this process's own CPU time, over the wall
+    time; ``None`` where ``/proc/stat`` cannot be read. On a shared machine it
+    tells whether a measurement ran alongside another job.
+    """
+
+    @staticmethod
+    def _machine_busy():
+        try:
+            with open("/proc/stat") as f:
+                ticks = [int(v) for v in f.readline().split()[1:9]]
+        except (OSError, ValueError):
+            return None
+        return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
+
+    @staticmethod
+    def _own():
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    def __enter__(self):
+        self._busy, self._mine, self._start = self._machine_busy(), self._own(), time.perf_counter()
+        self.cores = None
+        return self
+
+    def __exit__(self, *exc):
+        busy = self._machine_busy()
+        if busy is not None and self._busy is not None:
+            wall = time.perf_counter() - self._start
+            self.cores = max(0.0, (busy - self._busy) - (self._own() - self._mine)) / wall
+        return False
 
 
 class _OnDevice(torch.nn.Module):
@@ -214,29 +250,32 @@ def run_scenario(scenario, args, device, gemm_times):
         fast.step(geometry)
     for geometry in warm[: max(1, args.warmup // 3)]:
         seed.step(geometry)
-    fast_times, seed_times, ratios, gflops = [], [], [], []
+    fast_times, seed_times, ratios, gflops, other_load = [], [], [], [], []
     for block in range(blocks):
         geometries = timed[block * per_block : (block + 1) * per_block]
         # alternate the order inside the pair so neither side always runs first
         order = ("fast", "seed") if block % 2 == 0 else ("seed", "fast")
         result = {}
-        for which in order:
-            if which == "fast":
-                result["fast"] = statistics.median(
-                    fast.time_block(geometries, device) for _ in range(args.fast_repeats)
-                )
-            else:
-                result["seed"] = seed.time_block(geometries, device)
-        if scenario == "a":
-            gemm_times.extend(time_gemm(device))
+        with OtherLoad() as load:
+            for which in order:
+                if which == "fast":
+                    result["fast"] = statistics.median(
+                        fast.time_block(geometries, device) for _ in range(args.fast_repeats)
+                    )
+                else:
+                    result["seed"] = seed.time_block(geometries, device)
+            if scenario == "a":
+                gemm_times.extend(time_gemm(device))
+        other_load.append(load.cores)
         fast_times.append(result["fast"])
         seed_times.append(result["seed"])
         ratios.append(result["seed"] / result["fast"])
         flops = sum(nominal_flops(g) for g in geometries) / len(geometries)
         gflops.append(flops / result["fast"] / 1e9)
+        load_text = "" if load.cores is None else f", other load {load.cores:.2f} cores"
         print(
             f"  ({scenario}) block {block + 1}/{blocks}: this {result['fast'] * 1e3:8.1f} ms/step, "
-            f"seed {result['seed'] * 1e3:8.1f} ms/step, x{ratios[-1]:.2f}",
+            f"seed {result['seed'] * 1e3:8.1f} ms/step, x{ratios[-1]:.2f}{load_text}",
             flush=True,
         )
     all_lengths = np.concatenate(
@@ -263,7 +302,14 @@ def run_scenario(scenario, args, device, gemm_times):
         "speedup_max": max(ratios),
         "fast_gflops": statistics.median(gflops),
         "target_speedup": TARGETS[scenario],
-        "per_block": {"fast_s_per_step": fast_times, "seed_s_per_step": seed_times, "speedup": ratios},
+        "other_load_cores_max": None if None in other_load else max(other_load),
+        "per_block": {
+            "fast_s_per_step": fast_times,
+            "seed_s_per_step": seed_times,
+            "speedup": ratios,
+            "fast_gflops": gflops,
+            "other_load_cores": other_load,
+        },
     }
 
 
@@ -313,7 +359,9 @@ def render(report):
         "batch 10, K=10, Adam lr 1e-3, float32"
     )
     lines.append("")
-    header = f"{'scenario':<30} {'this s/step':>12} {'seed s/step':>12} {'speed-up':>9} {'[min..max]':>15} {'target':>7}"
+    header = (
+        f"{'scenario':<30} {'this s/step':>12} {'seed s/step':>12} {'speed-up':>9} {'[min..max]':>15} {'target':>7}"
+    )
     lines.append(header)
     lines.append("-" * len(header))
     for r in report["scenarios"]:
@@ -324,6 +372,10 @@ def render(report):
             f"{label:<30} {r['fast_s_per_step']:>12.4f} {r['seed_s_per_step']:>12.4f} "
             f"{r['speedup']:>8.2f}x {spread:>15} {'>=' + format(r['target_speedup'], 'g') + 'x ' + ok:>7}"
         )
+    lines.append(
+        "  s/step: median over the blocks; speed-up: median over the blocks of the ratio of the two "
+        "implementations' times on the same steps, [min..max] its range"
+    )
     for r in report["scenarios"]:
         lines.append(
             f"  ({r['scenario']}) {r['description']}; seed: {r['seed_mode']}; mean subseries length "
@@ -331,6 +383,11 @@ def render(report):
             f"{r['blocks']} alternating blocks (this implementation: median of {r['fast_repeats_per_block']} "
             "runs of each block)"
         )
+    loads = [r["other_load_cores_max"] for r in report["scenarios"] if r["other_load_cores_max"] is not None]
+    if loads:
+        busiest = max(loads)
+        verdict = "quiet" if busiest < 0.1 else "SHARED: another job was running, times are inflated and noisy"
+        lines.append(f"  other CPU load during the blocks: at most {busiest:.2f} cores ({verdict})")
     g = report["gemm"]
     a = next((r for r in report["scenarios"] if r["scenario"] == "a"), None)
     if a is not None and g["gflops"]:
@@ -351,7 +408,9 @@ def render(report):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=12, help="timed steps per implementation and scenario (default 12)")
+    parser.add_argument(
+        "--steps", type=int, default=12, help="timed steps per implementation and scenario (default 12)"
+    )
     parser.add_argument("--blocks", type=int, default=4, help="alternating blocks the timed steps are split into")
     parser.add_argument("--fast-repeats", type=int, default=3, help="runs of each block by this implementation")
     parser.add_argument("--warmup", type=int, default=3, help="warm-up steps of this implementation (seed: a third)")

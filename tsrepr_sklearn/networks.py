@@ -19,7 +19,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 __all__ = ["CausalConvolutionBlock", "CausalCNNEncoder", "LSTMEncoder", "causal_conv1d"]
 
 
-_NEGATIVE_SLOPE = 0.01  # of the LeakyReLUs, torch.nn.LeakyReLU's default as in the original
+_NEGATIVE_SLOPE = 0.01  # of the LeakyReLUs: torch.nn.LeakyReLU's default, as in the original
 
 
 def _taps(kernel_size: int, dilation: int, length: int) -> int:
@@ -27,43 +27,81 @@ def _taps(kernel_size: int, dilation: int, length: int) -> int:
     return min(kernel_size, (length + dilation - 1) // dilation)
 
 
+def _tap_view(columns: torch.Tensor, taps: int, dilation: int, j: int, start: int, stop: int) -> torch.Tensor:
+    """The tap ``j`` slot of the ``(batch, length, taps * channels)`` buffer ``columns``, seen from its delay.
+
+    Element ``(b, t)`` of the ``(batch, stop - start, channels)`` result is
+    the tap ``j`` slot of row ``(b, start + t + (taps - 1 - j) * dilation)``.
+    It is one strided view: on short series the fixed cost of every tensor
+    operation is what counts.
+    """
+    batch, length, width = columns.shape
+    channels = width // taps
+    offset = (start + (taps - 1 - j) * dilation) * width + j * channels
+    return columns.as_strided((batch, stop - start, channels), (length * width, width, 1), offset)
+
+
+def _fill_shifted(columns: torch.Tensor, taps: int, dilation: int) -> torch.Tensor:
+    """Fill the delayed taps of ``columns`` of shape (batch, length, taps * channels) from its last tap.
+
+    Tap ``j`` becomes the last tap delayed by ``(taps - 1 - j) * dilation``
+    steps, zero before the start. Returns ``columns``.
+    """
+    length, width = columns.shape[1], columns.shape[2]
+    # the first rows of every delayed tap, at most the largest delay: zero; the copies overwrite what data reaches
+    columns[:, : (taps - 1) * dilation, : width - width // taps].zero_()
+    current = _tap_view(columns, taps, dilation, taps - 1, 0, length)
+    for j in range(taps - 1):
+        shift = (taps - 1 - j) * dilation
+        # rows shift: of tap j hold current[:length - shift]
+        _tap_view(columns, taps, dilation, j, 0, length - shift).copy_(current[:, : length - shift])
+    return columns
+
+
 def _shifted_columns(x: torch.Tensor, taps: int, dilation: int) -> torch.Tensor:
     """The ``(batch * length, taps * channels)`` matrix of shifted inputs of channels-last ``x``.
 
     Columns ``j * channels : (j + 1) * channels`` of row ``(b, t)`` hold
     ``x[b, t - (taps - 1 - j) * dilation]``, zero before the start. With one
-    tap this is a view of ``x``; otherwise one buffer is filled, the only copy.
+    tap this is ``x`` itself, reshaped (no copy when ``x`` is contiguous).
     """
     batch, length, channels = x.shape
     if taps == 1:
         return x.reshape(batch * length, channels)
-    columns = x.new_empty(batch, length, taps, channels)
-    for j in range(taps):
-        shift = (taps - 1 - j) * dilation
-        columns[:, shift:, j].copy_(x[:, : length - shift])
-        if shift:
-            columns[:, :shift, j].zero_()
-    return columns.view(batch * length, taps * channels)
+    columns = x.new_empty(batch, length, taps * channels)
+    _tap_view(columns, taps, dilation, taps - 1, 0, length).copy_(x)
+    return _fill_shifted(columns, taps, dilation).view(batch * length, taps * channels)
 
 
-def _fold_shifted(grad_columns: torch.Tensor, batch: int, length: int, taps: int, dilation: int) -> torch.Tensor:
+def _fold_shifted(grad_columns, batch, length, taps, dilation, out=None):
     """Adjoint of :func:`_shifted_columns`: the ``(batch * length, channels)`` sum of the shifted slices.
 
-    Returns a new tensor (never a view of ``grad_columns``), which callers may
-    accumulate into.
+    The sum is written into ``out`` (a contiguous tensor of ours with ``batch *
+    length * channels`` elements, not overlapping ``grad_columns``) or into a
+    new tensor; with one tap, ``grad_columns`` itself is returned.
     """
     if taps == 1:
         return grad_columns
-    columns = grad_columns.view(batch, length, taps, -1)
-    grad = torch.empty_like(columns[:, :, 0], memory_format=torch.contiguous_format)
-    # the most recent tap (shift 0) covers every position; add the next one where it reaches
-    shift = dilation
-    torch.add(columns[:, : length - shift, taps - 1], columns[:, shift:, taps - 2], out=grad[:, : length - shift])
-    grad[:, length - shift :].copy_(columns[:, length - shift :, taps - 1])
+    channels = grad_columns.shape[1] // taps
+    columns = grad_columns.view(batch, length, taps * channels)
+    grad = grad_columns.new_empty(batch, length, channels) if out is None else out.view(batch, length, channels)
+
+    def tap(j, start, stop):
+        return _tap_view(columns, taps, dilation, j, start, stop)
+
+    # the most recent tap (no delay) covers every position; add the next one where it reaches, then the others
+    reach = length - dilation
+    torch.add(tap(taps - 1, 0, reach), tap(taps - 2, 0, reach), out=grad[:, :reach])
+    grad[:, reach:].copy_(tap(taps - 1, reach, length))
     for j in range(taps - 2):
-        shift = (taps - 1 - j) * dilation
-        grad[:, : length - shift].add_(columns[:, shift:, j])
-    return grad.view(batch * length, -1)
+        reach = length - (taps - 1 - j) * dilation
+        grad[:, :reach].add_(tap(j, 0, reach))
+    return grad.view(batch * length, channels)
+
+
+def _leading(buffer: torch.Tensor, rows: int, columns: int) -> torch.Tensor:
+    """The first ``rows * columns`` elements of the contiguous ``buffer`` as a (rows, columns) matrix."""
+    return buffer.view(-1)[: rows * columns].view(rows, columns)
 
 
 def _flat_kernel(weight: torch.Tensor) -> torch.Tensor:
@@ -78,31 +116,38 @@ def _unflat_kernel_grad(grad: torch.Tensor, in_channels: int) -> torch.Tensor:
 
 
 def _linear_into(out: torch.Tensor, columns: torch.Tensor, kernel: torch.Tensor, bias) -> torch.Tensor:
-    """``columns @ kernel.T + bias`` written into the 2-D ``out``."""
+    """``columns @ kernel.T + bias`` written into the 2-D ``out`` (which may be a strided view)."""
     if bias is None:
         return torch.mm(columns, kernel.t(), out=out)
     return torch.addmm(bias, columns, kernel.t(), out=out)
 
 
-def _leaky_relu_backward_(grad: torch.Tensor, result: torch.Tensor) -> torch.Tensor:
-    """Gradient through a LeakyReLU given its result, written over ``grad`` (which must be ours)."""
-    return torch.ops.aten.leaky_relu_backward.grad_input(grad, result, _NEGATIVE_SLOPE, True, grad_input=grad)
+def _leaky_relu_backward(grad: torch.Tensor, result: torch.Tensor, out=None) -> torch.Tensor:
+    """Gradient through a LeakyReLU given its result, in a new tensor or written into ``out``."""
+    if out is None:
+        return torch.ops.aten.leaky_relu_backward(grad, result, _NEGATIVE_SLOPE, True)
+    return torch.ops.aten.leaky_relu_backward.grad_input(grad, result, _NEGATIVE_SLOPE, True, grad_input=out)
+
+
+# Both Functions below read their saved tensors in the backward without ever writing into them: the
+# triplet loss may backpropagate through the same graph several times (retain_graph=True).
 
 
 class _CausalConv1dFunction(torch.autograd.Function):
     """Causal convolution of channels-last ``x`` (see :func:`causal_conv1d`) with a lean backward.
 
     ``weight`` of shape (out_channels, in_channels, taps) holds the taps kept.
-    The forward multiplies the shifted inputs (:func:`_shifted_columns`, saved
-    for the weight gradient) with the flattened kernel. The backward gets the
-    gradient of the shifted inputs with one matrix product and folds its
-    shifted slices into one gradient for ``x``.
+    The forward multiplies the shifted inputs (:func:`_shifted_columns`),
+    which it keeps for the weight gradient, with the flattened kernel. The
+    backward gets the gradient of the shifted inputs with one matrix product
+    and folds its shifted slices into the gradient of ``x``
+    (:func:`_fold_shifted`).
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias, dilation):
-        batch, length, in_channels = x.shape
-        out_channels, _, taps = weight.shape
+        batch, length, _ = x.shape
+        out_channels, in_channels, taps = weight.shape
         columns = _shifted_columns(x, taps, dilation)
         kernel = _flat_kernel(weight)
         # allocated in its final shape so that the output is not a view (callers may modify it in place)
@@ -118,27 +163,32 @@ class _CausalConv1dFunction(torch.autograd.Function):
         columns, kernel = ctx.saved_tensors
         batch, length, in_channels, taps, dilation = ctx.geometry
         grad = grad_out.reshape(batch * length, -1)
+        need_x, need_weight, need_bias, _ = ctx.needs_input_grad
         grad_x = grad_weight = grad_bias = None
-        if ctx.needs_input_grad[0]:
-            grad_x = _fold_shifted(torch.mm(grad, kernel), batch, length, taps, dilation).view(batch, length, -1)
-        if ctx.needs_input_grad[1]:
+        if need_x:
+            grad_x = _fold_shifted(torch.mm(grad, kernel), batch, length, taps, dilation)
+            grad_x = grad_x.view(batch, length, in_channels)
+        if need_weight:
             grad_weight = _unflat_kernel_grad(torch.mm(grad.t(), columns), in_channels)
-        if ctx.needs_input_grad[2]:
+        if need_bias:
             grad_bias = grad.sum(0)
         return grad_x, grad_weight, grad_bias, None
 
 
 class _CausalBlockFunction(torch.autograd.Function):
-    """Forward and backward of a whole :class:`CausalConvolutionBlock` in one node.
+    """Forward and backward of a whole :class:`CausalConvolutionBlock` as one autograd node.
 
     Computes ``LeakyReLU(conv2(LeakyReLU(conv1(x)))) + residual(x)`` (and a
-    last LeakyReLU when ``final``) like the block's modules would, with the
-    convolutions of :func:`causal_conv1d`, but holds the intermediate results
-    itself: activations are applied in place, the backward writes the
-    activation gradients over buffers it owns, and the gradient of ``x`` from
-    the residual path is accumulated into the one from the convolutions (by
-    the same matrix product when the residual is a 1x1 convolution) instead
-    of autograd summing separate tensors.
+    last LeakyReLU when ``final``) with the convolutions of
+    :func:`causal_conv1d`, doing the arithmetic of the separate operations,
+    hence with their result, but with fewer operations and buffers: conv1
+    writes its output straight into the most recent tap of conv2's shifted
+    inputs (which is then the only copy of that activation), activations are
+    applied in place, the backward writes each activation gradient over a
+    buffer it owns, and the gradient of ``x`` from the residual path is
+    accumulated into the one from the convolutions (by the same matrix
+    product when the residual is a 1x1 convolution) instead of autograd
+    summing separate tensors.
 
     ``weight1`` and ``weight2`` are the kept taps (out, in, taps); ``weight_res``
     is the 1x1 residual kernel as an (out, in) matrix, or ``None`` for the
@@ -151,63 +201,70 @@ class _CausalBlockFunction(torch.autograd.Function):
         out_channels, _, taps = weight1.shape
         rows = batch * length
         x = x.contiguous()
-        columns1 = _shifted_columns(x, taps, dilation)
+        x_rows = x.view(rows, in_channels)
         kernel1, kernel2 = _flat_kernel(weight1), _flat_kernel(weight2)
-        hidden1 = _linear_into(x.new_empty(rows, out_channels), columns1, kernel1, bias1)
+        columns1 = _shifted_columns(x, taps, dilation)
+        columns2 = x.new_empty(batch, length, taps * out_channels)
+        hidden1 = columns2.view(rows, taps * out_channels)[:, (taps - 1) * out_channels :]
+        _linear_into(hidden1, columns1, kernel1, bias1)
         F.leaky_relu(hidden1, _NEGATIVE_SLOPE, inplace=True)
-        columns2 = _shifted_columns(hidden1.view(batch, length, out_channels), taps, dilation)
+        columns2 = _fill_shifted(columns2, taps, dilation).view(rows, taps * out_channels)
         hidden2 = _linear_into(x.new_empty(rows, out_channels), columns2, kernel2, bias2)
         F.leaky_relu(hidden2, _NEGATIVE_SLOPE, inplace=True)
         out = x.new_empty(batch, length, out_channels)
         flat_out = out.view(rows, out_channels)
-        x_rows = x.view(rows, in_channels)
         if weight_res is None:
             torch.add(hidden2, x_rows, out=flat_out)
         else:
             _linear_into(flat_out, x_rows, weight_res, bias_res).add_(hidden2)
         if final:
             F.leaky_relu(out, _NEGATIVE_SLOPE, inplace=True)
-        ctx.save_for_backward(x_rows, columns1, hidden1, columns2, hidden2, kernel1, kernel2, weight_res, out)
-        ctx.geometry = (batch, length, in_channels, taps, dilation, final)
+        ctx.save_for_backward(x_rows, columns1, columns2, hidden2, kernel1, kernel2, weight_res, out if final else None)
+        ctx.geometry = (batch, length, in_channels, out_channels, taps, dilation, final)
         return out
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out):
-        x_rows, columns1, hidden1, columns2, hidden2, kernel1, kernel2, weight_res, out = ctx.saved_tensors
-        batch, length, in_channels, taps, dilation, final = ctx.geometry
+        x_rows, columns1, columns2, hidden2, kernel1, kernel2, weight_res, out = ctx.saved_tensors
+        batch, length, in_channels, out_channels, taps, dilation, final = ctx.geometry
         rows = batch * length
         need = ctx.needs_input_grad
-        grad = grad_out.reshape(rows, -1)
+        grad = grad_out.reshape(rows, out_channels)
         if final:
-            grad = torch.ops.aten.leaky_relu_backward(grad, out.view(rows, -1), _NEGATIVE_SLOPE, True)
-        grads = [None] * 9
+            grad = _leaky_relu_backward(grad, out.view(rows, out_channels))
+        grad_res_weight = grad_res_bias = None
         if weight_res is not None:
             if need[5]:
-                grads[5] = torch.mm(grad.t(), x_rows)
+                grad_res_weight = torch.mm(grad.t(), x_rows)
             if need[6]:
-                grads[6] = grad.sum(0)
+                grad_res_bias = grad.sum(0)
         # conv2, through its activation
-        grad2 = torch.ops.aten.leaky_relu_backward(grad, hidden2, _NEGATIVE_SLOPE, True)
-        if need[3]:
-            grads[3] = _unflat_kernel_grad(torch.mm(grad2.t(), columns2), hidden1.shape[1])
-        if need[4]:
-            grads[4] = grad2.sum(0)
-        # conv1, through its activation
-        grad1 = _fold_shifted(torch.mm(grad2, kernel2), batch, length, taps, dilation)
-        _leaky_relu_backward_(grad1, hidden1)
-        if need[1]:
-            grads[1] = _unflat_kernel_grad(torch.mm(grad1.t(), columns1), in_channels)
-        if need[2]:
-            grads[2] = grad1.sum(0)
+        grad2 = _leaky_relu_backward(grad, hidden2)
+        grad_weight2 = _unflat_kernel_grad(torch.mm(grad2.t(), columns2), out_channels) if need[3] else None
+        grad_bias2 = grad2.sum(0) if need[4] else None
+        # conv1, through its activation; grad2's buffer is free once the gradient of columns2 is known
+        grad_columns2 = torch.mm(grad2, kernel2)
+        grad1 = _fold_shifted(grad_columns2, batch, length, taps, dilation, out=grad2)
+        hidden1 = columns2[:, (taps - 1) * out_channels :]
+        _leaky_relu_backward(grad1, hidden1, out=grad1)
+        grad_weight1 = _unflat_kernel_grad(torch.mm(grad1.t(), columns1), in_channels) if need[1] else None
+        grad_bias1 = grad1.sum(0) if need[2] else None
+        grad_x = None
         if need[0]:
-            grad_x = _fold_shifted(torch.mm(grad1, kernel1), batch, length, taps, dilation)
+            free = grad2 if taps == 1 else grad_columns2  # whichever buffer grad1 is not in
+            if free.numel() >= rows * taps * in_channels:
+                grad_columns1 = torch.mm(grad1, kernel1, out=_leading(free, rows, taps * in_channels))
+            else:
+                grad_columns1 = torch.mm(grad1, kernel1)
+            grad_x = _fold_shifted(grad_columns1, batch, length, taps, dilation)
+            # the residual path's share; grad_x is ours (a new fold, or the product above)
             if weight_res is None:
                 grad_x.add_(grad)
             else:
                 grad_x.addmm_(grad, weight_res)
-            grads[0] = grad_x.view(batch, length, in_channels)
-        return tuple(grads)
+            grad_x = grad_x.view(batch, length, in_channels)
+        return grad_x, grad_weight1, grad_bias1, grad_weight2, grad_bias2, grad_res_weight, grad_res_bias, None, None
 
 
 def causal_conv1d(x: torch.Tensor, conv: nn.Conv1d) -> torch.Tensor:
@@ -224,12 +281,13 @@ def causal_conv1d(x: torch.Tensor, conv: nn.Conv1d) -> torch.Tensor:
     in_channels)`` matrix of shifted inputs with the flattened kernel. A
     general matrix product needs no per-shape preparation, whereas oneDNN's
     CPU convolutions compile a kernel for every new input shape, which the
-    triplet loss's random lengths would trigger at almost every step. The
-    shifted inputs are written once into one buffer (zero where a tap reaches
-    before the start) and the backward pass, a custom
-    :class:`torch.autograd.Function`, computes the gradient of that buffer
-    with one matrix product and accumulates its shifted slices into a single
-    gradient for ``x``, instead of letting autograd pad, slice and sum.
+    triplet loss's random lengths would trigger at almost every step. It is a
+    custom :class:`torch.autograd.Function`: the shifted inputs are written
+    once into one buffer, kept for the weight gradient, and the backward pass
+    computes their gradient with one matrix product and sums its shifted
+    slices into the gradient of ``x``, instead of autograd padding, slicing
+    and concatenating. :class:`CausalConvolutionBlock` does the same for its
+    two convolutions within a single autograd node.
 
     Parameters
     ----------
