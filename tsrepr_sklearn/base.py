@@ -133,11 +133,7 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         -------
         self
         """
-        self._validate_params()
-        X_checked, lengths = check_series(X)
-        y = check_labels(y, X_checked.shape[0])
-        self._fit_encoder(X_checked, lengths)
-        self._fit_classifier(self._encode(X_checked, lengths), y)
+        self._fit_and_encode(X, y, require_labels=True)
         return self
 
     def fit_encoder(self, X, y=None):
@@ -302,9 +298,16 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_series, out_channels), dtype float32
         """
+        return self._fit_and_encode(X, y, require_labels=False)
+
+    def _fit_and_encode(self, X, y, *, require_labels):
+        """Validate, train the encoder, encode the training set, fit the classifier when labeled.
+
+        Labels are checked before training, so bad labels never cost a training run.
+        """
         self._validate_params()
         X_checked, lengths = check_series(X)
-        if y is not None:
+        if y is not None or require_labels:
             y = check_labels(y, X_checked.shape[0])
         self._fit_encoder(X_checked, lengths)
         features = self._encode(X_checked, lengths)
@@ -355,8 +358,11 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         ndarray of shape (n_series,)
             Labels, of the type given to ``fit``.
         """
+        return self._classifier_output("predict", X)
+
+    def _classifier_output(self, method, X):
         check_is_fitted(self, "classifier_")
-        return self.classifier_.predict(self.transform(X))
+        return getattr(self.classifier_, method)(self.transform(X))
 
     @available_if(_classifier_has("predict_proba"))
     def predict_proba(self, X):
@@ -371,8 +377,7 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_series, n_classes)
         """
-        check_is_fitted(self, "classifier_")
-        return self.classifier_.predict_proba(self.transform(X))
+        return self._classifier_output("predict_proba", X)
 
     @available_if(_classifier_has("decision_function"))
     def decision_function(self, X):
@@ -387,8 +392,7 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_series,) or (n_series, n_classes)
         """
-        check_is_fitted(self, "classifier_")
-        return self.classifier_.decision_function(self.transform(X))
+        return self._classifier_output("decision_function", X)
 
     # ------------------------------------------------------------------ pickling
 
