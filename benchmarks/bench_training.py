@@ -39,11 +39,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
-import os
-import platform
-import resource
-import shlex
 import statistics
 import sys
 import time
@@ -56,6 +51,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from benchmarks._common import OtherLoad, command_line, machine_info, write_report  # noqa: E402
 from benchmarks.seed_reference import SeedCausalCNNEncoder, seed_triplet_loss  # noqa: E402
 from tsrepr_sklearn.losses import triplet_loss_backward  # noqa: E402
 from tsrepr_sklearn.networks import CausalCNNEncoder  # noqa: E402
@@ -127,41 +123,6 @@ def nominal_flops(geometry, params=PAPER_PARAMS):
 def synchronize(device):
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-
-
-class OtherLoad:
-    """Context manager measuring the CPU load of everything but this process, in cores.
-
-    ``/proc/stat`` busy time minus this process's own CPU time, over the wall
-    time; ``None`` where ``/proc/stat`` cannot be read. On a shared machine it
-    tells whether a measurement ran alongside another job.
-    """
-
-    @staticmethod
-    def _machine_busy():
-        try:
-            with open("/proc/stat") as f:
-                ticks = [int(v) for v in f.readline().split()[1:9]]
-        except (OSError, ValueError):
-            return None
-        return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
-
-    @staticmethod
-    def _own():
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        return usage.ru_utime + usage.ru_stime
-
-    def __enter__(self):
-        self._busy, self._mine, self._start = self._machine_busy(), self._own(), time.perf_counter()
-        self.cores = None
-        return self
-
-    def __exit__(self, *exc):
-        busy = self._machine_busy()
-        if busy is not None and self._busy is not None:
-            wall = time.perf_counter() - self._start
-            self.cores = max(0.0, (busy - self._busy) - (self._own() - self._mine)) / wall
-        return False
 
 
 class _OnDevice(torch.nn.Module):
@@ -316,33 +277,6 @@ def run_scenario(scenario, args, device, gemm_times):
 # --------------------------------------------------------------------------- report
 
 
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def machine_info(device):
-    info = {
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "cpu": cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "device": str(device),
-    }
-    if device.type == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(device)
-        info["allow_tf32_matmul"] = torch.backends.cuda.matmul.allow_tf32
-    return info
-
-
 def render(report):
     lines = []
     m = report["machine"]
@@ -427,7 +361,7 @@ def main(argv=None):
     if device.type == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda requested but CUDA is not available")
 
-    command = shlex.join(["python", *sys.argv]) if argv is None else shlex.join(["python", __file__, *argv])
+    command = command_line(__file__, argv)
     report = {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": command,
@@ -455,13 +389,7 @@ def main(argv=None):
     print()
     print(text)
     if args.output:
-        path = Path(args.output)
-        if path.parent == Path("."):
-            path = REPO_ROOT / "benchmarks" / "results" / path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
-        path.with_suffix(".md").write_text("```\n" + text + "\n```\n")
-        print(f"\nwrote {path.with_suffix('.json')} and {path.with_suffix('.md')}")
+        write_report(args.output, report, text)
     return report
 
 
