@@ -9,22 +9,69 @@ import torch
 from benchmarks.seed_reference import SeedCausalCNNEncoder, SeedLSTMEncoder
 from tests.test_estimators import tiny, two_class_data
 from tsrepr_sklearn import CausalCNNEncoderClassifier, LSTMEncoderClassifier
-from tsrepr_sklearn.persistence import FORMAT_VERSION
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.svm import SVC
+
+from tsrepr_sklearn.persistence import (
+    FORMAT_VERSION,
+    classifier_from_safe,
+    classifier_to_safe,
+    read_metadata,
+    save_estimator,
+)
 
 
-def test_save_load_round_trip(tmp_path):
+@pytest.mark.parametrize("labels", [np.array(["a", "b"]), np.array([3, 7]), np.array([1.0, 2.0])])
+def test_save_load_round_trip_restores_the_svm_without_unpickling(tmp_path, monkeypatch, labels):
     X, y = two_class_data()
+    y = labels[(y == "b").astype(int)]
     clf = tiny().fit(X, y)
     clf.save(tmp_path / "model.pt")
+
+    def no_unpickling(*args, **kwargs):
+        raise AssertionError("the safe load unpickled something")
+
+    monkeypatch.setattr(pickle, "loads", no_unpickling)
     safe = CausalCNNEncoderClassifier.load(tmp_path / "model.pt")
     np.testing.assert_array_equal(safe.transform(X), clf.transform(X))
-    assert not hasattr(safe, "classifier_")  # not unpickled by default
+    np.testing.assert_array_equal(safe.predict(X), clf.predict(X))
+    np.testing.assert_array_equal(safe.decision_function(X), clf.decision_function(X))
+    assert safe.classes_.dtype == clf.classes_.dtype
     assert safe.get_params() == clf.get_params()
     np.testing.assert_array_equal(safe.history_, clf.history_)
-    trusted = CausalCNNEncoderClassifier.load(tmp_path / "model.pt", trust_pickled_classifier=True)
-    np.testing.assert_array_equal(trusted.predict(X), clf.predict(X))
     with pytest.raises(ValueError, match="not a LSTMEncoderClassifier"):
         LSTMEncoderClassifier.load(tmp_path / "model.pt")
+
+
+def test_other_classifiers_need_trust(tmp_path):
+    X, y = two_class_data()
+    clf = tiny(classifier=KNeighborsClassifier(n_neighbors=3)).fit(X, y)
+    clf.save(tmp_path / "model.pt")
+    safe = CausalCNNEncoderClassifier.load(tmp_path / "model.pt")
+    assert not hasattr(safe, "classifier_")  # pickled, so not restored by default
+    np.testing.assert_array_equal(safe.transform(X), clf.transform(X))
+    trusted = CausalCNNEncoderClassifier.load(tmp_path / "model.pt", trust_pickled_classifier=True)
+    np.testing.assert_array_equal(trusted.predict(X), clf.predict(X))
+
+
+def test_safe_classifier_description_only_rebuilds_allowed_classes():
+    X, y = two_class_data()
+    svm = SVC().fit(X.reshape(len(X), -1), y)
+    text, tensors = classifier_to_safe(svm)
+    forged = json.loads(text)
+    forged["class"] = "os.system"
+    with pytest.raises(ValueError, match="not an allowed"):
+        classifier_from_safe(json.dumps(forged), tensors)
+    assert classifier_to_safe(KNeighborsClassifier().fit(X.reshape(len(X), -1), y)) is None
+
+
+def test_metadata_round_trip(tmp_path):
+    X, y = two_class_data()
+    clf = tiny().fit(X, y)
+    save_estimator(clf, tmp_path / "model.pt", metadata={"normalize": "channel", "mean": [1.5]})
+    assert read_metadata(tmp_path / "model.pt") == {"normalize": "channel", "mean": [1.5]}
+    clf.save(tmp_path / "plain.pt")
+    assert read_metadata(tmp_path / "plain.pt") == {}
 
 
 def test_load_rejects_corrupted_newer_and_malicious_files(tmp_path):

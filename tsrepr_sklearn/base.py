@@ -447,6 +447,10 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     def load(cls, path, *, trust_pickled_classifier=False):
         """Load an estimator saved with :meth:`save`; never runs code from the file by default.
 
+        The default classifier (an RBF ``SVC``) comes back fitted; another
+        classifier is stored pickled and comes back only with
+        ``trust_pickled_classifier=True``.
+
         See :func:`tsrepr_sklearn.persistence.load_estimator`.
 
         Parameters
@@ -454,7 +458,8 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         path : str or os.PathLike
             File written by :meth:`save`.
         trust_pickled_classifier : bool, default=False
-            Also unpickle the fitted classifier (only for trusted files).
+            Also unpickle a fitted classifier other than ``SVC`` (only for
+            trusted files: unpickling can run arbitrary code).
 
         Returns
         -------

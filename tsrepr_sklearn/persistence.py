@@ -7,13 +7,21 @@ import os
 import pickle
 import re
 
+import warnings
+
+import numpy as np
+import sklearn
 import torch
+from sklearn.svm import SVC
 
 __all__ = [
     "convert_original_state_dict",
     "load_original_state_dict",
     "save_estimator",
     "load_estimator",
+    "read_metadata",
+    "classifier_to_safe",
+    "classifier_from_safe",
     "read_original_hyperparameters",
 ]
 
@@ -109,7 +117,7 @@ _ORIGINAL_KEYS = {
 
 
 def _json_params(estimator):
-    params = estimator.get_params()
+    params = estimator.get_params(deep=False)
     params.pop("classifier")
     params["device"] = str(params["device"])
     if not (params["random_state"] is None or isinstance(params["random_state"], int)):
@@ -117,13 +125,119 @@ def _json_params(estimator):
     return json.dumps(params)
 
 
-def save_estimator(estimator, path):
+# --------------------------------------------------------------------------- classifier without pickle
+
+#: Classifiers whose fitted state is stored as plain arrays and numbers (restored without unpickling).
+_SAFE_CLASSIFIERS = {"sklearn.svm.SVC": SVC}
+
+
+def _to_plain(value, tensors, key):
+    """A JSON-able description of ``value`` (arrays go to ``tensors``); ``None`` if not representable."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return {"v": value}
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        return {"scalar": value.dtype.str, "v": value.item()}
+    if isinstance(value, tuple):
+        items = [_to_plain(item, tensors, f"{key}.{i}") for i, item in enumerate(value)]
+        return None if any(item is None for item in items) else {"tuple": items}
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "biuf":
+            tensors[key] = torch.from_numpy(np.ascontiguousarray(value))
+            return {"tensor": key, "dtype": value.dtype.str}
+        if value.dtype.kind == "U" or (value.dtype == object and all(isinstance(v, str) for v in value.flat)):
+            return {"strings": value.tolist(), "dtype": value.dtype.str, "shape": list(value.shape)}
+    return None
+
+
+def _from_plain(description, tensors):
+    if "tensor" in description:
+        return tensors[description["tensor"]].numpy().astype(description["dtype"], copy=True)
+    if "scalar" in description:
+        return np.dtype(description["scalar"]).type(description["v"])
+    if "tuple" in description:
+        return tuple(_from_plain(item, tensors) for item in description["tuple"])
+    if "strings" in description:
+        dtype = np.dtype(description["dtype"])
+        values = np.empty(len(description["strings"]), dtype=object) if dtype == object else None
+        if values is None:
+            return np.array(description["strings"], dtype=dtype).reshape(description["shape"])
+        values[:] = description["strings"]
+        return values.reshape(description["shape"])
+    return description["v"]
+
+
+def classifier_to_safe(classifier):
+    """Describe a fitted classifier of an allowed class with JSON and tensors only.
+
+    Parameters
+    ----------
+    classifier : estimator
+        A fitted classifier.
+
+    Returns
+    -------
+    (str, dict of str to torch.Tensor) or None
+        JSON text and tensors from which :func:`classifier_from_safe`
+        rebuilds it; ``None`` when its class is not in the allowed list
+        (currently scikit-learn's ``SVC``) or an attribute is not an array,
+        number, string or tuple of those.
+    """
+    name = f"{type(classifier).__module__.split('._')[0]}.{type(classifier).__qualname__}"
+    if _SAFE_CLASSIFIERS.get(name) is not type(classifier):
+        return None
+    tensors, attributes = {}, {}
+    for key, value in vars(classifier).items():
+        attributes[key] = _to_plain(value, tensors, key)
+        if attributes[key] is None:
+            return None
+    text = json.dumps({"class": name, "sklearn": sklearn.__version__, "attributes": attributes})
+    return text, tensors
+
+
+def classifier_from_safe(text, tensors):
+    """Rebuild a classifier described by :func:`classifier_to_safe`, without unpickling anything.
+
+    Parameters
+    ----------
+    text : str
+        JSON description.
+    tensors : dict of str to torch.Tensor
+        Its arrays.
+
+    Returns
+    -------
+    estimator
+        The fitted classifier.
+    """
+    description = json.loads(text)
+    cls = _SAFE_CLASSIFIERS.get(description.get("class"))
+    if cls is None:
+        raise ValueError(f"the stored classifier class {description.get('class')!r} is not an allowed one.")
+    if description.get("sklearn") != sklearn.__version__:
+        warnings.warn(
+            f"The classifier was fitted with scikit-learn {description.get('sklearn')} and is loaded with "
+            f"{sklearn.__version__}; refit it with fit_classifier if its predictions look wrong.",
+            UserWarning,
+            stacklevel=3,
+        )
+    classifier = cls.__new__(cls)
+    classifier.__dict__.update({key: _from_plain(value, tensors) for key, value in description["attributes"].items()})
+    return classifier
+
+
+# --------------------------------------------------------------------------- estimator files
+
+
+def save_estimator(estimator, path, *, metadata=None):
     """Write a fitted estimator to ``path`` in the safe format.
 
     The file is a ``torch.save`` archive holding only tensors, numbers and
     strings: hyper-parameters as JSON, the encoder's weights, the training
-    history, and the fitted classifier as pickled bytes (in a uint8 tensor),
-    which :func:`load_estimator` unpickles only when asked to.
+    history and the fitted classifier. A classifier of an allowed class
+    (scikit-learn's ``SVC``, the default) is stored as arrays and numbers
+    and loads without unpickling; any other is stored as pickled bytes (in
+    a uint8 tensor), which :func:`load_estimator` unpickles only when asked
+    to.
 
     Parameters
     ----------
@@ -131,6 +245,10 @@ def save_estimator(estimator, path):
         Estimator with a fitted encoder.
     path : str or os.PathLike
         Destination file; written atomically (temporary file, then rename).
+    metadata : dict or None, default=None
+        JSON-serialisable information stored with the model (the command
+        line stores its normalisation there); read back by
+        :func:`read_metadata`.
     """
     from sklearn.utils.validation import check_is_fitted
 
@@ -145,10 +263,15 @@ def save_estimator(estimator, path):
         "history": torch.as_tensor(estimator.history_, dtype=torch.float64),
         "n_steps": int(estimator.n_steps_),
         "device": str(estimator.device_),
+        "metadata": json.dumps(metadata if metadata is not None else {}),
     }
     pickled = {"classifier_param": estimator.classifier}
     if hasattr(estimator, "classifier_"):
-        pickled["classifier_"] = estimator.classifier_
+        safe = classifier_to_safe(estimator.classifier_)
+        if safe is None:
+            pickled["classifier_"] = estimator.classifier_
+        else:
+            archive["classifier_json"], archive["classifier_tensors"] = safe
     archive["pickled"] = torch.frombuffer(bytearray(pickle.dumps(pickled)), dtype=torch.uint8)
     path = os.fspath(path)
     temporary = f"{path}.tmp-{os.getpid()}"
@@ -164,9 +287,10 @@ def load_estimator(path, *, trust_pickled_classifier=False):
     """Read an estimator written by :func:`save_estimator`.
 
     The file is read with ``torch.load(..., weights_only=True)``: no code
-    from the file runs, whatever it contains. The fitted scikit-learn
-    classifier is stored pickled, and unpickling can run arbitrary code, so
-    it is restored only with ``trust_pickled_classifier=True``; otherwise the
+    from the file runs, whatever it contains. The default classifier (an
+    ``SVC``) is stored as arrays and comes back fitted. Another classifier
+    is stored pickled, and unpickling can run arbitrary code, so it is
+    restored only with ``trust_pickled_classifier=True``; otherwise the
     estimator comes back with its encoder (``transform`` and
     ``encode_window`` work) and ``fit_classifier`` can be called.
 
@@ -190,6 +314,49 @@ def load_estimator(path, *, trust_pickled_classifier=False):
     """
     from . import classifiers
 
+    archive = _read_archive(path)
+    cls = getattr(classifiers, archive["class"], None)
+    if cls is None or cls.__name__ not in classifiers.__all__:
+        raise ValueError(f"{os.fspath(path)!r} holds an unknown estimator class {archive['class']!r}.")
+    estimator = cls(**json.loads(archive["params"]))
+    state = {
+        "encoder_": archive["encoder_state"],
+        "encoder_kwargs_": json.loads(archive["encoder_kwargs"]),
+        "device_": archive["device"],
+    }
+    estimator._restore_encoder(state)
+    estimator.history_ = archive["history"].numpy().copy()
+    estimator.n_steps_ = archive["n_steps"]
+    estimator.n_channels_in_ = estimator.encoder_kwargs_["in_channels"]
+    if "classifier_json" in archive:
+        estimator.classifier_ = classifier_from_safe(archive["classifier_json"], archive["classifier_tensors"])
+    if trust_pickled_classifier:
+        pickled = pickle.loads(archive["pickled"].numpy().tobytes())
+        estimator.classifier = pickled["classifier_param"]
+        if "classifier_" in pickled:
+            estimator.classifier_ = pickled["classifier_"]
+    if hasattr(estimator, "classifier_"):
+        estimator.classes_ = estimator.classifier_.classes_
+    return estimator
+
+
+def read_metadata(path):
+    """The ``metadata`` dict stored by :func:`save_estimator` (empty when none was given).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        File written by :func:`save_estimator`.
+
+    Returns
+    -------
+    dict
+    """
+    return json.loads(_read_archive(path).get("metadata", "{}"))
+
+
+def _read_archive(path):
+    """``torch.load`` with ``weights_only=True`` and every check of the file's identity and version."""
     try:
         archive = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -204,26 +371,7 @@ def load_estimator(path, *, trust_pickled_classifier=False):
             f"{os.fspath(path)!r} has format version {version}, newer than this tsrepr-sklearn reads "
             f"({FORMAT_VERSION}); upgrade tsrepr-sklearn."
         )
-    cls = getattr(classifiers, archive["class"], None)
-    if cls is None or cls.__name__ not in classifiers.__all__:
-        raise ValueError(f"{os.fspath(path)!r} holds an unknown estimator class {archive['class']!r}.")
-    estimator = cls(**json.loads(archive["params"]))
-    state = {
-        "encoder_": archive["encoder_state"],
-        "encoder_kwargs_": json.loads(archive["encoder_kwargs"]),
-        "device_": archive["device"],
-    }
-    estimator._restore_encoder(state)
-    estimator.history_ = archive["history"].numpy().copy()
-    estimator.n_steps_ = archive["n_steps"]
-    estimator.n_channels_in_ = estimator.encoder_kwargs_["in_channels"]
-    if trust_pickled_classifier:
-        pickled = pickle.loads(archive["pickled"].numpy().tobytes())
-        estimator.classifier = pickled["classifier_param"]
-        if "classifier_" in pickled:
-            estimator.classifier_ = pickled["classifier_"]
-            estimator.classes_ = estimator.classifier_.classes_
-    return estimator
+    return archive
 
 
 def read_original_hyperparameters(hyperparameters):
