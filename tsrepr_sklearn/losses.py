@@ -19,11 +19,8 @@ __all__ = [
     "triplet_loss",
     "positive_loss",
     "negative_loss",
-    "gather_subseries",
     "plan_groups",
-    "encode_subseries",
     "triplet_loss_backward",
-    "default_call_overhead",
 ]
 
 

@@ -20,8 +20,6 @@ __all__ = [
     "save_estimator",
     "load_estimator",
     "read_metadata",
-    "classifier_to_safe",
-    "classifier_from_safe",
     "read_original_hyperparameters",
 ]
 

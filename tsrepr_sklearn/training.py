@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 from .losses import triplet_loss_backward
 from .sampling import sample_triplets
 
-__all__ = ["resolve_device", "to_device_data", "train_encoder"]
+__all__ = ["resolve_device", "train_encoder"]
 
 logger = logging.getLogger(__name__)
 
