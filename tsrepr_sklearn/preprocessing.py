@@ -56,7 +56,7 @@ def znormalize(X):
     >>> from tsrepr_sklearn.preprocessing import znormalize
     >>> Z = znormalize([[1.0, 2.0, 3.0], [10.0, 10.0, 10.0]])
     >>> Z[0, 0]
-    array([-1.2247449,  0.       ,  1.2247449], dtype=float32)
+    array([-1.2247448,  0.       ,  1.2247448], dtype=float32)
     >>> Z[1, 0]
     array([0., 0., 0.], dtype=float32)
     """
