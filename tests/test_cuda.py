@@ -14,6 +14,15 @@ from tsrepr_sklearn.training import to_device_data
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 
 
+@pytest.fixture(autouse=True)
+def exact_float32():
+    """TF32 matrix products would round at 1e-3: compare in true float32, then restore the settings."""
+    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+    yield
+    torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
+
+
 @pytest.mark.parametrize("encoder_class, kwargs", [
     (CausalCNNEncoder, dict(in_channels=2, channels=8, depth=3, reduced_size=8, out_channels=6, kernel_size=3)),
     (LSTMEncoder, dict(in_channels=2, hidden_size=8, num_layers=2, out_channels=6)),
@@ -31,8 +40,6 @@ def test_loss_and_gradients_on_cuda_match_cpu(encoder_class, kwargs, varying):
     gpu = encoder_class(**kwargs)
     gpu.load_state_dict(cpu.state_dict())
     gpu.cuda()
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
     loss_cpu = triplet_loss_backward(cpu, to_device_data(X, "cpu"), geometry)
     loss_gpu = triplet_loss_backward(gpu, to_device_data(X, torch.device("cuda")), geometry)
     assert loss_gpu.device.type == "cuda"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import numbers
+import os
 import warnings
 from abc import abstractmethod
 
@@ -18,8 +19,15 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .encoding import encode_series, encode_windows
-from .persistence import load_estimator, load_original_state_dict, read_original_hyperparameters, save_estimator
-from .training import resolve_device, to_device_data, train_encoder
+from .persistence import (
+    load_estimator,
+    load_original_state_dict,
+    optimizer_state_to_cpu,
+    read_original_hyperparameters,
+    save_estimator,
+)
+from .streaming import StepWindows, is_large
+from .training import TrainingDivergedError, resolve_device, to_device_data, train_encoder
 from .validation import check_labels, check_series, unlabeled_mask
 
 __all__ = ["BaseEncoderClassifier"]
@@ -64,7 +72,15 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "checkpoint": [str, os.PathLike, None],
+        "checkpoint_every": [Interval(numbers.Integral, 1, None, closed="left")],
     }
+
+    #: Fitted attributes set by training the encoder; all removed when a fresh fit fails.
+    _FITTED_ATTRIBUTES = (
+        "encoder_", "encoder_kwargs_", "optimizer_", "history_", "n_steps_", "device_", "n_channels_in_",
+        "classifier_", "classes_",
+    )
 
     _encoder_class: type
     _architecture: str
@@ -187,6 +203,7 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         seeds = self._seed_sequence(continuing)
         numpy_seed, torch_seed = seeds.spawn(2)
         if not continuing:
+            self._forget_fit()  # a failed fresh fit must not leave the previous fit's classifier behind
             self.device_ = resolve_device(self.device)
             self.n_channels_in_ = X.shape[1]
             self.encoder_kwargs_ = self._encoder_kwargs(X.shape[1])
@@ -199,22 +216,75 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         else:
             for group in self.optimizer_.param_groups:
                 group["lr"] = self.lr
-        history = train_encoder(
-            self.encoder_,
-            self.optimizer_,
-            to_device_data(X, self.device_),
-            lengths,
-            rng=np.random.default_rng(numpy_seed),
-            nb_steps=self.nb_steps,
-            batch_size=self.batch_size,
-            nb_random_samples=self.nb_random_samples,
-            negative_penalty=self.negative_penalty,
-            compared_length=self.compared_length,
-            save_memory=self.save_memory,
-            verbose=self.verbose,
-        )
-        self.history_ = np.concatenate([self.history_, history])
-        self.n_steps_ += len(history)
+        prior_history = self.history_
+        try:
+            history = train_encoder(
+                self.encoder_,
+                self.optimizer_,
+                StepWindows(X, self.device_) if is_large(X) else to_device_data(X, self.device_),
+                lengths,
+                rng=np.random.default_rng(numpy_seed),
+                nb_steps=self.nb_steps,
+                batch_size=self.batch_size,
+                nb_random_samples=self.nb_random_samples,
+                negative_penalty=self.negative_penalty,
+                compared_length=self.compared_length,
+                save_memory=self.save_memory,
+                verbose=self.verbose,
+                first_step=self.n_steps_ + 1,
+                keep_last_finite=continuing,
+                callback=self._checkpoint_callback(prior_history) if self.checkpoint is not None else None,
+            )
+        except TrainingDivergedError as exc:
+            if continuing:  # back at the last finite weights, with the steps that were kept
+                self._record_history(prior_history, exc.history)
+                raise
+            self._forget_fit()
+            raise TrainingDivergedError(f"{exc} The estimator is left unfitted.", history=exc.history) from None
+        except BaseException:
+            if not continuing:
+                self._forget_fit()
+            raise
+        self._record_history(prior_history, history)
+        if len(history) < self.nb_steps:
+            warnings.warn(
+                f"Training interrupted after {len(history)} of {self.nb_steps} steps; the estimator keeps the "
+                + ("encoder trained so far." if self.n_steps_ else "encoder untrained (no step was done).")
+                + " Continue with warm_start=True.",
+                UserWarning,
+                stacklevel=4,
+            )
+        if self.checkpoint is not None:
+            self._write_checkpoint()
+
+    def _record_history(self, prior_history, history):
+        self.history_ = np.concatenate([prior_history, history])
+        self.n_steps_ = len(self.history_)
+
+    def _forget_fit(self):
+        """Remove every fitted attribute: the estimator is unfitted again."""
+        for attribute in self._FITTED_ATTRIBUTES:
+            self.__dict__.pop(attribute, None)
+
+    def _checkpoint_callback(self, prior_history):
+        def callback(losses):
+            if len(losses) % self.checkpoint_every == 0:
+                self._record_history(prior_history, torch.stack(losses).cpu().numpy().astype(np.float64))
+                self._write_checkpoint()
+
+        return callback
+
+    def _write_checkpoint(self):
+        """Save the estimator to ``checkpoint`` (atomically); a failure warns and training goes on."""
+        try:
+            save_estimator(self, self.checkpoint)
+        except Exception as exc:  # a full disk must not cost the training run
+            warnings.warn(
+                f"could not write the checkpoint {os.fspath(self.checkpoint)!r}: {exc}; training goes on and the "
+                "previous checkpoint, if any, is intact.",
+                UserWarning,
+                stacklevel=2,
+            )
 
     def _fit_classifier(self, features, y):
         labeled = ~unlabeled_mask(y)
@@ -265,7 +335,7 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------ encoding
 
     def _encode(self, X, lengths):
-        return encode_series(self.encoder_, X, lengths, self.device_)
+        return _check_finite_output(encode_series(self.encoder_, X, lengths, self.device_), X)
 
     def transform(self, X):
         """Representations of series computed by the trained encoder.
@@ -341,7 +411,10 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
         if window > lengths.max():
             raise ValueError(f"window={window} is longer than the longest series ({int(lengths.max())} time steps).")
-        return encode_windows(self.encoder_, X_checked, lengths, int(window), int(stride), self.device_)
+        features = encode_windows(self.encoder_, X_checked, lengths, int(window), int(stride), self.device_)
+        n_valid = np.where(lengths >= window, (lengths - window) // stride + 1, 0)
+        valid_windows = np.arange(features.shape[2]) < n_valid[:, np.newaxis]
+        return _check_finite_output(features, X_checked, valid_windows)
 
     # ------------------------------------------------------------------ prediction
 
@@ -400,7 +473,7 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         state = dict(super().__getstate__())  # object.__getstate__ may return the live __dict__
         if "encoder_" in state:
             state["encoder_"] = {k: v.detach().cpu() for k, v in self.encoder_.state_dict().items()}
-            state["optimizer_"] = _optimizer_state_to_cpu(self.optimizer_.state_dict())
+            state["optimizer_"] = optimizer_state_to_cpu(self.optimizer_.state_dict())
             state["device_"] = str(self.device_)
         return state
 
@@ -537,12 +610,22 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         return estimator
 
 
-def _optimizer_state_to_cpu(state_dict):
-    def to_cpu(value):
-        if isinstance(value, torch.Tensor):
-            return value.detach().cpu()
-        if isinstance(value, dict):
-            return {k: to_cpu(v) for k, v in value.items()}
-        return value
+def _check_finite_output(features, X, valid_windows=None):
+    """Refuse NaN or infinite representations (they come from data of extreme magnitude), naming the series.
 
-    return to_cpu(state_dict)
+    For sliding windows ``(n_series, out_channels, n_windows)``, ``valid_windows`` (n_series, n_windows)
+    tells which windows lie inside their series; the others are NaN by design.
+    """
+    if valid_windows is not None:
+        bad = (~np.isfinite(features).all(axis=1) & valid_windows).any(axis=1)
+    else:
+        bad = ~np.isfinite(features).all(axis=1)
+    if not bad.any():
+        return features
+    first = int(np.flatnonzero(bad)[0])
+    largest = float(np.nanmax(np.abs(np.asarray(X[first], dtype=np.float64))))
+    raise ValueError(
+        f"The encoder produced non-finite representations for {int(bad.sum())} series (first: series {first}, "
+        f"whose largest absolute value is {largest:.3g}): rescale the series, e.g. with znormalize or "
+        "ChannelScaler from tsrepr_sklearn.preprocessing."
+    )

@@ -48,6 +48,16 @@ _SHARED_PARAMETERS_DOC = """
     warm_start : bool, default=False
         Continue training the fitted encoder (and its optimizer) on the next
         fit instead of starting anew.
+    checkpoint : str, os.PathLike or None, default=None
+        File to save the estimator to every ``checkpoint_every`` steps and
+        at the end of training (including an interrupted one), in the format
+        of :meth:`save`, with the optimizer state. Writes are atomic (a new
+        file replaces the old one only once complete), and a failed write
+        warns without stopping training. Resume with
+        ``load(checkpoint)``, ``set_params(warm_start=True, nb_steps=...)``
+        and ``fit``.
+    checkpoint_every : int, default=100
+        Steps between two checkpoints.
 """
 
 _ATTRIBUTES_DOC = """
@@ -148,6 +158,8 @@ class CausalCNNEncoderClassifier(BaseEncoderClassifier):
         random_state=None,
         verbose=0,
         warm_start=False,
+        checkpoint=None,
+        checkpoint_every=100,
     ):
         self.compared_length = compared_length
         self.nb_random_samples = nb_random_samples
@@ -167,6 +179,8 @@ class CausalCNNEncoderClassifier(BaseEncoderClassifier):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
 
     def _encoder_kwargs(self, n_channels):
         return dict(
@@ -240,6 +254,8 @@ class LSTMEncoderClassifier(BaseEncoderClassifier):
         random_state=None,
         verbose=0,
         warm_start=False,
+        checkpoint=None,
+        checkpoint_every=100,
     ):
         self.compared_length = compared_length
         self.nb_random_samples = nb_random_samples
@@ -257,6 +273,8 @@ class LSTMEncoderClassifier(BaseEncoderClassifier):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
 
     def _encoder_kwargs(self, n_channels):
         return dict(

@@ -47,7 +47,27 @@ def read_series_file(path):
     Returns
     -------
     X : ndarray of shape (n_series, n_channels, length), dtype float32
+        The series, NaN right-padded where lengths differ.
     y : ndarray of shape (n_series,) or None
+        The labels, or None when the file has none (always for ``.npy``).
+
+    Examples
+    --------
+    >>> import os
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from tsrepr_sklearn.cli import read_series_file
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     labeled = os.path.join(folder, "train.npz")
+    ...     np.savez(labeled, X=np.zeros((4, 2, 8)), y=np.array([0, 1, 0, 1]))
+    ...     X, y = read_series_file(labeled)
+    ...     unlabeled = os.path.join(folder, "new.npy")
+    ...     np.save(unlabeled, np.zeros((3, 8)))
+    ...     X_new, y_new = read_series_file(unlabeled)
+    >>> X.shape, X.dtype, y.tolist()
+    ((4, 2, 8), dtype('float32'), [0, 1, 0, 1])
+    >>> X_new.shape, y_new
+    ((3, 1, 8), None)
     """
     suffix = Path(path).suffix.lower()
     if suffix == ".ts":
@@ -319,6 +339,25 @@ def main(argv=None):
     int
         0 on success, 1 for an error in the input, 130 when interrupted
         (usage errors exit with 2 from argparse).
+
+    Examples
+    --------
+    >>> from tsrepr_sklearn.cli import main
+    >>> main(["datasets"])
+    BasicMotions       train 40 series, 6 channel(s), length 100; test 40 series; 4 classes
+    GunPoint           train 50 series, 1 channel(s), length 150; test 150 series; 2 classes
+    ItalyPowerDemand   train 67 series, 1 channel(s), length 24; test 1029 series; 2 classes
+    JapaneseVowels     train 270 series, 12 channel(s), lengths 7..26; test 370 series; 9 classes
+    0
+
+    An error in the input prints one line on standard error
+    (``tsrepr-sklearn: error: no such file: ...``) and returns 1:
+
+    >>> import os
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     main(["info", "--model", os.path.join(folder, "missing.pt")])
+    1
     """
     args = build_parser().parse_args(argv)
     if os.environ.get("TSREPR_SKLEARN_DEBUG"):

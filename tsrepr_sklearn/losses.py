@@ -25,12 +25,64 @@ __all__ = [
 
 
 def positive_loss(anchor: torch.Tensor, positive: torch.Tensor) -> torch.Tensor:
-    """``-mean_b log sigmoid(anchor_b . positive_b)`` for tensors of shape (batch, dim)."""
+    """``-mean_b log sigmoid(anchor_b . positive_b)`` for tensors of shape (batch, dim).
+
+    The positive term of :func:`triplet_loss`: it is small when every anchor
+    has a large dot product with its positive.
+
+    Parameters
+    ----------
+    anchor : torch.Tensor of shape (batch, dim)
+        Representations of the anchors.
+    positive : torch.Tensor of shape (batch, dim)
+        Representations of the positives.
+
+    Returns
+    -------
+    torch.Tensor
+        The loss term, a scalar.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsrepr_sklearn.losses import positive_loss
+    >>> anchor = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    >>> round(float(positive_loss(anchor, torch.zeros(2, 2))), 4)  # log 2
+    0.6931
+    >>> round(float(positive_loss(anchor, 100 * anchor)), 4)  # aligned with the anchors: close to 0
+    0.0
+    """
     return -F.logsigmoid((anchor * positive).sum(-1)).mean(-1)
 
 
 def negative_loss(anchor: torch.Tensor, negative: torch.Tensor) -> torch.Tensor:
-    """``-mean_b log sigmoid(-anchor_b . negative_b)``; ``negative`` may have leading dims (K, batch, dim)."""
+    """``-mean_b log sigmoid(-anchor_b . negative_b)``; ``negative`` may have leading dims (K, batch, dim).
+
+    The negative terms of :func:`triplet_loss`, before their weighting: each
+    is small when every anchor has a large negative dot product with its
+    negative.
+
+    Parameters
+    ----------
+    anchor : torch.Tensor of shape (batch, dim)
+        Representations of the anchors.
+    negative : torch.Tensor of shape (batch, dim) or (K, batch, dim)
+        Representations of one negative, or of ``K`` negatives, per anchor.
+
+    Returns
+    -------
+    torch.Tensor of shape () or (K,)
+        The loss term of every negative, a scalar when ``negative`` is 2-D.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsrepr_sklearn.losses import negative_loss
+    >>> anchor = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    >>> negatives = torch.stack([torch.zeros(2, 2), -100 * anchor])  # K=2
+    >>> [round(value, 4) for value in negative_loss(anchor, negatives).tolist()]  # log 2, then 0
+    [0.6931, 0.0]
+    """
     return -F.logsigmoid(-(anchor * negative).sum(-1)).mean(-1)
 
 
@@ -225,6 +277,29 @@ def triplet_loss_backward(encoder, data, geometry, negative_penalty=1.0, save_me
     -------
     torch.Tensor
         The loss value, a detached scalar on the data's device.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from tsrepr_sklearn.losses import triplet_loss_backward
+    >>> from tsrepr_sklearn.networks import CausalCNNEncoder
+    >>> from tsrepr_sklearn.sampling import sample_triplets
+    >>> _ = torch.manual_seed(0)
+    >>> encoder = CausalCNNEncoder(in_channels=1, channels=2, depth=1, reduced_size=2, out_channels=3, kernel_size=3)
+    >>> data = torch.randn(4, 1, 12)  # 4 series of length 12
+    >>> geometry = sample_triplets(np.random.default_rng(0), [0, 1], [12, 12, 12, 12], nb_random_samples=2)
+    >>> loss = triplet_loss_backward(encoder, data, geometry)
+    >>> loss.shape, loss.requires_grad
+    (torch.Size([]), False)
+    >>> encoder.linear.weight.grad.shape  # gradients were accumulated
+    torch.Size([3, 2])
+
+    Term by term, the loss is the same:
+
+    >>> encoder.zero_grad()
+    >>> bool(torch.allclose(triplet_loss_backward(encoder, data, geometry, save_memory=True), loss))
+    True
     """
     g = geometry
     batch_size, nb_negatives = g.batch_size, g.nb_random_samples

@@ -300,6 +300,22 @@ def causal_conv1d(x: torch.Tensor, conv: nn.Conv1d) -> torch.Tensor:
     Returns
     -------
     torch.Tensor of shape (batch, length, out_channels)
+        The causal convolution of ``x``, channels last.
+
+    Examples
+    --------
+    Output step ``t`` sees ``x[t - 1]`` through the first tap and ``x[t]``
+    through the second; before the start, ``x`` is zero:
+
+    >>> import torch
+    >>> from torch import nn
+    >>> from tsrepr_sklearn.networks import causal_conv1d
+    >>> conv = nn.Conv1d(1, 1, kernel_size=2, bias=False)
+    >>> with torch.no_grad():
+    ...     _ = conv.weight.copy_(torch.tensor([[[1.0, 10.0]]]))
+    >>> x = torch.tensor([[[1.0], [2.0], [3.0]]])  # (batch=1, length=3, in_channels=1)
+    >>> causal_conv1d(x, conv)[0, :, 0].tolist()
+    [10.0, 21.0, 32.0]
     """
     kernel_size = conv.kernel_size[0]
     dilation = conv.dilation[0]

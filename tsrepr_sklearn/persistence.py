@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle
@@ -52,6 +53,22 @@ def convert_original_state_dict(state_dict, architecture):
     ------
     ValueError
         If a key is not one the original encoder has.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsrepr_sklearn.persistence import convert_original_state_dict
+    >>> original = {
+    ...     "network.0.network.0.causal.0.weight_g": torch.ones(4, 1, 1, dtype=torch.float64),
+    ...     "network.0.network.0.causal.3.bias": torch.zeros(4, dtype=torch.float64),
+    ...     "network.3.bias": torch.zeros(3, dtype=torch.float64),
+    ... }
+    >>> converted = convert_original_state_dict(original, "CausalCNN")
+    >>> for key, value in converted.items():
+    ...     print(key, value.dtype)
+    blocks.0.conv1.parametrizations.weight.original0 torch.float32
+    blocks.0.conv2.bias torch.float32
+    linear.bias torch.float32
     """
     converted = {}
     for key, value in state_dict.items():
@@ -91,6 +108,27 @@ def load_original_state_dict(path, architecture):
     -------
     dict of str to torch.Tensor
         See :func:`convert_original_state_dict`.
+
+    Examples
+    --------
+    The original LSTM encoder has the same keys as
+    :class:`~tsrepr_sklearn.networks.LSTMEncoder`; its weights were float64:
+
+    >>> import os
+    >>> import tempfile
+    >>> import torch
+    >>> from tsrepr_sklearn.networks import LSTMEncoder
+    >>> from tsrepr_sklearn.persistence import load_original_state_dict
+    >>> original = LSTMEncoder(in_channels=1, hidden_size=4, num_layers=1, out_channels=2).double()
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "encoder.pth")
+    ...     torch.save(original.state_dict(), path)
+    ...     state_dict = load_original_state_dict(path, "LSTM")
+    >>> state_dict["linear.weight"].shape, state_dict["linear.weight"].dtype
+    (torch.Size([2, 4]), torch.float32)
+    >>> encoder = LSTMEncoder(in_channels=1, hidden_size=4, num_layers=1, out_channels=2)
+    >>> encoder.load_state_dict(state_dict)
+    <All keys matched successfully>
     """
     try:
         state_dict = torch.load(path, map_location="cpu", weights_only=True)
@@ -105,7 +143,35 @@ def load_original_state_dict(path, architecture):
 
 FORMAT_NAME = "tsrepr-sklearn"
 #: Version of the file format written by :func:`save_estimator`; files of a newer version are refused.
-FORMAT_VERSION = 1
+#: Version 2 added the checksum, the optimizer state, the metadata and the classifier stored without pickle.
+FORMAT_VERSION = 2
+
+
+def _update_digest(digest, value):
+    """Feed ``value`` (nested dicts, lists, tuples, tensors, strings, numbers) to ``digest`` canonically."""
+    if isinstance(value, dict):
+        digest.update(b"{")
+        for key in sorted(value, key=str):
+            _update_digest(digest, str(key))
+            _update_digest(digest, value[key])
+        digest.update(b"}")
+    elif isinstance(value, (list, tuple)):
+        digest.update(b"[")
+        for item in value:
+            _update_digest(digest, item)
+        digest.update(b"]")
+    elif isinstance(value, torch.Tensor):
+        tensor = value.detach().cpu().contiguous()
+        digest.update(f"T{tensor.dtype}{tuple(tensor.shape)}".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+    else:
+        digest.update(f"{type(value).__name__}:{value!r};".encode())
+
+
+def _checksum(archive):
+    digest = hashlib.sha256()
+    _update_digest(digest, {key: value for key, value in archive.items() if key != "checksum"})
+    return digest.hexdigest()
 
 _ORIGINAL_KEYS = {
     "batch_size", "channels", "compared_length", "depth", "nb_steps", "in_channels", "kernel_size", "penalty",
@@ -118,9 +184,24 @@ def _json_params(estimator):
     params = estimator.get_params(deep=False)
     params.pop("classifier")
     params["device"] = str(params["device"])
+    if params.get("checkpoint") is not None:
+        params["checkpoint"] = os.fspath(params["checkpoint"])
     if not (params["random_state"] is None or isinstance(params["random_state"], int)):
         params["random_state"] = None
     return json.dumps(params)
+
+
+def optimizer_state_to_cpu(state_dict):
+    """A copy of an optimizer's ``state_dict`` with every tensor on the CPU."""
+
+    def to_cpu(value):
+        if isinstance(value, torch.Tensor):
+            return value.detach().cpu()
+        if isinstance(value, dict):
+            return {k: to_cpu(v) for k, v in value.items()}
+        return value
+
+    return to_cpu(state_dict)
 
 
 # --------------------------------------------------------------------------- classifier without pickle
@@ -247,6 +328,25 @@ def save_estimator(estimator, path, *, metadata=None):
         JSON-serialisable information stored with the model (the command
         line stores its normalisation there); read back by
         :func:`read_metadata`.
+
+    Examples
+    --------
+    >>> import os
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from tsrepr_sklearn import CausalCNNEncoderClassifier
+    >>> from tsrepr_sklearn.persistence import load_estimator, save_estimator
+    >>> X = np.random.default_rng(0).normal(size=(6, 16))
+    >>> clf = CausalCNNEncoderClassifier(nb_steps=2, channels=2, depth=1, reduced_size=2, out_channels=3,
+    ...                                  device="cpu", random_state=0).fit(X, [0, 1, 0, 1, 0, 1])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "model.pt")
+    ...     save_estimator(clf, path)
+    ...     loaded = load_estimator(path)
+    >>> bool(np.array_equal(loaded.transform(X), clf.transform(X)))
+    True
+    >>> bool(np.array_equal(loaded.predict(X), clf.predict(X)))
+    True
     """
     from sklearn.utils.validation import check_is_fitted
 
@@ -262,6 +362,7 @@ def save_estimator(estimator, path, *, metadata=None):
         "n_steps": int(estimator.n_steps_),
         "device": str(estimator.device_),
         "metadata": json.dumps(metadata if metadata is not None else {}),
+        "optimizer_state": optimizer_state_to_cpu(estimator.optimizer_.state_dict()),
     }
     pickled = {"classifier_param": estimator.classifier}
     if hasattr(estimator, "classifier_"):
@@ -271,6 +372,7 @@ def save_estimator(estimator, path, *, metadata=None):
         else:
             archive["classifier_json"], archive["classifier_tensors"] = safe
     archive["pickled"] = torch.frombuffer(bytearray(pickle.dumps(pickled)), dtype=torch.uint8)
+    archive["checksum"] = _checksum(archive)
     path = os.fspath(path)
     temporary = f"{path}.tmp-{os.getpid()}"
     try:
@@ -309,6 +411,31 @@ def load_estimator(path, *, trust_pickled_classifier=False):
     ValueError
         If the file is not a tsrepr-sklearn model, is truncated or corrupted,
         or was written by a newer format version.
+
+    Examples
+    --------
+    A classifier other than ``SVC`` is stored pickled, so by default the
+    estimator comes back with its encoder only:
+
+    >>> import os
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from sklearn.neighbors import KNeighborsClassifier
+    >>> from tsrepr_sklearn import CausalCNNEncoderClassifier
+    >>> from tsrepr_sklearn.persistence import load_estimator, save_estimator
+    >>> X = np.random.default_rng(0).normal(size=(6, 16))
+    >>> clf = CausalCNNEncoderClassifier(nb_steps=2, channels=2, depth=1, reduced_size=2, out_channels=3,
+    ...                                  classifier=KNeighborsClassifier(n_neighbors=1),
+    ...                                  device="cpu", random_state=0).fit(X, [0, 1, 0, 1, 0, 1])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "model.pt")
+    ...     save_estimator(clf, path)
+    ...     encoder_only = load_estimator(path)
+    ...     trusted = load_estimator(path, trust_pickled_classifier=True)
+    >>> hasattr(encoder_only, "classifier_"), encoder_only.transform(X).shape
+    (False, (6, 3))
+    >>> trusted.predict(X).tolist()
+    [0, 1, 0, 1, 0, 1]
     """
     from . import classifiers
 
@@ -321,6 +448,7 @@ def load_estimator(path, *, trust_pickled_classifier=False):
         "encoder_": archive["encoder_state"],
         "encoder_kwargs_": json.loads(archive["encoder_kwargs"]),
         "device_": archive["device"],
+        "optimizer_": archive.get("optimizer_state"),
     }
     estimator._restore_encoder(state)
     estimator.history_ = archive["history"].numpy().copy()
@@ -349,6 +477,24 @@ def read_metadata(path):
     Returns
     -------
     dict
+        The ``metadata`` given to :func:`save_estimator`.
+
+    Examples
+    --------
+    >>> import os
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from tsrepr_sklearn import CausalCNNEncoderClassifier
+    >>> from tsrepr_sklearn.persistence import read_metadata, save_estimator
+    >>> X = np.random.default_rng(0).normal(size=(6, 16))
+    >>> clf = CausalCNNEncoderClassifier(nb_steps=1, channels=2, depth=1, reduced_size=2, out_channels=3,
+    ...                                  device="cpu", random_state=0).fit_encoder(X)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "model.pt")
+    ...     save_estimator(clf, path, metadata={"normalize": "series", "source": "example"})
+    ...     metadata = read_metadata(path)
+    >>> metadata
+    {'normalize': 'series', 'source': 'example'}
     """
     return json.loads(_read_archive(path).get("metadata", "{}"))
 
@@ -369,11 +515,44 @@ def _read_archive(path):
             f"{os.fspath(path)!r} has format version {version}, newer than this tsrepr-sklearn reads "
             f"({FORMAT_VERSION}); upgrade tsrepr-sklearn."
         )
+    if version >= 2 and archive.get("checksum") != _checksum(archive):
+        raise ValueError(
+            f"{os.fspath(path)!r} is not a readable tsrepr-sklearn model file: it is corrupted "
+            "(its checksum does not match its content)."
+        )
     return archive
 
 
 def read_original_hyperparameters(hyperparameters):
-    """Read the original code's hyper-parameter JSON (a path or a dict) into a dict."""
+    """Read the original code's hyper-parameter JSON (a path or a dict) into a dict.
+
+    Parameters
+    ----------
+    hyperparameters : str, os.PathLike or dict
+        The original ``*_hyperparameters.json`` file, or its content.
+
+    Returns
+    -------
+    dict
+        A copy of the hyper-parameters.
+
+    Raises
+    ------
+    TypeError
+        If ``hyperparameters`` is neither a path nor a dict.
+    ValueError
+        If a key is not one of the original code's hyper-parameters.
+
+    Examples
+    --------
+    >>> from tsrepr_sklearn.persistence import read_original_hyperparameters
+    >>> read_original_hyperparameters({"depth": 10, "cuda": False})
+    {'depth': 10, 'cuda': False}
+    >>> read_original_hyperparameters({"depth": 10, "epochs": 5})
+    Traceback (most recent call last):
+        ...
+    ValueError: unknown keys in the original hyper-parameters: ['epochs']
+    """
     if isinstance(hyperparameters, (str, os.PathLike)):
         with open(hyperparameters, encoding="utf-8") as file:
             hyperparameters = json.load(file)

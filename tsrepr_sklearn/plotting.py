@@ -159,6 +159,27 @@ def save_summary_figure(estimator, X, y, path, *, method="pca"):
         Destination image (its extension chooses the format, e.g. ``.png``).
     method : {"pca", "tsne"}, default="pca"
         Projection of the representation map.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import os
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from tsrepr_sklearn import CausalCNNEncoderClassifier
+    >>> from tsrepr_sklearn.plotting import save_summary_figure
+    >>> X = np.random.default_rng(0).normal(size=(10, 20))
+    >>> y = np.repeat(["a", "b"], 5)
+    >>> clf = CausalCNNEncoderClassifier(nb_steps=2, channels=2, depth=1, reduced_size=2, out_channels=3,
+    ...                                  device="cpu", random_state=0).fit_encoder(X)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "summary.png")
+    ...     save_summary_figure(clf, X, y, path)
+    ...     with open(path, "rb") as image:
+    ...         header = image.read(8)
+    >>> header == b"\\x89PNG\\r\\n\\x1a\\n"
+    True
     """
     plt = _pyplot()
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))

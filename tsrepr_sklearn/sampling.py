@@ -21,9 +21,12 @@ class TripletGeometry:
     """Subseries of one batch of triplets (all arrays of integers).
 
     Subseries ``(series, start, length)`` denotes
-    ``X[series, :, start:start + length]``.
+    ``X[series, :, start:start + length]``. Every parameter is stored as the
+    attribute of the same name. :func:`sample_triplets` draws a random
+    geometry; one can also be built by hand, e.g. to test a loss on chosen
+    subseries.
 
-    Attributes
+    Parameters
     ----------
     anchor_series, anchor_start, anchor_length : ndarray of shape (batch_size,)
         The anchors.
@@ -33,6 +36,29 @@ class TripletGeometry:
     negative_series, negative_start, negative_length : ndarray of shape (nb_random_samples, batch_size)
         The negatives: ``nb_random_samples`` subseries per batch element, from
         series drawn uniformly from the whole training set.
+
+    Attributes
+    ----------
+    batch_size : int
+        Number of anchors.
+    nb_random_samples : int
+        Number of negatives per anchor.
+
+    Examples
+    --------
+    One anchor ``X[0, :, 2:7]``, its positive ``X[0, :, 3:5]`` and two
+    negatives ``X[1, :, 0:2]`` and ``X[4, :, 6:8]``:
+
+    >>> import numpy as np
+    >>> from tsrepr_sklearn.sampling import TripletGeometry
+    >>> geometry = TripletGeometry(
+    ...     anchor_series=np.array([0]), anchor_start=np.array([2]), anchor_length=np.array([5]),
+    ...     positive_start=np.array([3]), positive_length=np.array([2]),
+    ...     negative_series=np.array([[1], [4]]), negative_start=np.array([[0], [6]]),
+    ...     negative_length=np.array([[2], [2]]),
+    ... )
+    >>> geometry.batch_size, geometry.nb_random_samples
+    (1, 2)
     """
 
     anchor_series: np.ndarray
@@ -46,10 +72,12 @@ class TripletGeometry:
 
     @property
     def batch_size(self) -> int:
+        """Number of anchors (the length of ``anchor_series``)."""
         return len(self.anchor_series)
 
     @property
     def nb_random_samples(self) -> int:
+        """Number of negatives per anchor (the first dimension of ``negative_series``)."""
         return self.negative_series.shape[0]
 
 

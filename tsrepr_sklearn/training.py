@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import logging
+import math
 
 import numpy as np
 import torch
@@ -10,10 +12,43 @@ from tqdm.auto import tqdm
 
 from .losses import triplet_loss_backward
 from .sampling import sample_triplets
+from .streaming import StepWindows
 
-__all__ = ["resolve_device", "train_encoder"]
+__all__ = ["TrainingDivergedError", "resolve_device", "train_encoder"]
 
 logger = logging.getLogger(__name__)
+
+#: Above this absolute value in the data, a divergence message suggests rescaling the series.
+_LARGE_VALUE = 1e3
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The training loss became NaN or infinite.
+
+    Parameters
+    ----------
+    message : str
+        What happened and what to try.
+    history : ndarray of float
+        Losses of the optimizer steps that were kept (all finite).
+
+    Attributes
+    ----------
+    history : ndarray of float
+        Losses of the optimizer steps that were kept (all finite).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsrepr_sklearn.training import TrainingDivergedError
+    >>> error = TrainingDivergedError("diverged at step 3", history=np.array([1.5, 1.2]))
+    >>> isinstance(error, FloatingPointError), error.history.tolist()
+    (True, [1.5, 1.2])
+    """
+
+    def __init__(self, message, history):
+        super().__init__(message)
+        self.history = history
 
 
 def resolve_device(device) -> torch.device:
@@ -81,6 +116,9 @@ def train_encoder(
     compared_length=None,
     save_memory=False,
     verbose=0,
+    first_step=1,
+    keep_last_finite=False,
+    callback=None,
 ):
     """Train ``encoder`` for ``nb_steps`` optimizer steps of the triplet loss.
 
@@ -90,14 +128,25 @@ def train_encoder(
     stops after exactly ``nb_steps`` optimizer steps, whatever the number of
     epochs this takes.
 
+    Faults: every step's loss is checked before the optimizer applies it; a
+    NaN or infinite loss raises :class:`TrainingDivergedError` (with
+    ``keep_last_finite=True`` the encoder and optimizer are first put back to
+    their state before the last kept step, the last one whose loss was
+    finite with the weights it produced). ``KeyboardInterrupt`` stops
+    training cleanly: the steps done so far are kept and returned. CUDA
+    running out of memory raises ``torch.cuda.OutOfMemoryError`` with the
+    remedies in its message.
+
     Parameters
     ----------
     encoder : torch.nn.Module
         Encoder on the device of ``data``, called as ``encoder(batch, lengths)``.
     optimizer : torch.optim.Optimizer
         Optimizer of the encoder's parameters.
-    data : torch.Tensor of shape (n_series, n_channels, length)
-        Training set, padding filled with zeros (see :func:`to_device_data`).
+    data : torch.Tensor of shape (n_series, n_channels, length) or StepWindows
+        Training set on the device, padding filled with zeros (see
+        :func:`to_device_data`), or a :class:`~tsrepr_sklearn.streaming.StepWindows`
+        that reads each step's subseries from an array too large to copy.
     lengths : ndarray of int of shape (n_series,)
         Valid length of every series.
     rng : numpy.random.Generator
@@ -116,33 +165,124 @@ def train_encoder(
         Backpropagate the loss term by term.
     verbose : int, default=0
         Show a progress bar with the running loss when positive.
+    first_step : int, default=1
+        Number of the first step, in messages (warm starts continue counting).
+    keep_last_finite : bool, default=False
+        On divergence, restore the weights and optimizer state from before
+        the last applied step (costs a copy of them at every step).
+    callback : callable or None, default=None
+        Called after every optimizer step with the list of the step losses
+        so far (0-d tensors).
 
     Returns
     -------
-    ndarray of float of shape (nb_steps,)
-        The loss of every step.
+    ndarray of float of shape (n_steps,)
+        The loss of every step: ``nb_steps`` of them, fewer when training was
+        interrupted.
+
+    Raises
+    ------
+    TrainingDivergedError
+        When a step's loss is NaN or infinite.
+    torch.cuda.OutOfMemoryError
+        When CUDA runs out of memory.
+
+    Examples
+    --------
+    Six series in batches of four: the four steps make two epochs.
+
+    >>> import numpy as np
+    >>> import torch
+    >>> from tsrepr_sklearn.networks import CausalCNNEncoder
+    >>> from tsrepr_sklearn.training import train_encoder
+    >>> _ = torch.manual_seed(0)
+    >>> encoder = CausalCNNEncoder(in_channels=1, channels=2, depth=1, reduced_size=2, out_channels=3, kernel_size=3)
+    >>> optimizer = torch.optim.Adam(encoder.parameters(), lr=0.001)
+    >>> data = torch.randn(6, 1, 16)
+    >>> losses = train_encoder(encoder, optimizer, data, np.full(6, 16), rng=np.random.default_rng(0),
+    ...                        nb_steps=4, batch_size=4, nb_random_samples=2)
+    >>> losses.shape, losses.dtype
+    ((4,), dtype('float64'))
+    >>> encoder.training  # left in evaluation mode
+    False
     """
     lengths = np.asarray(lengths, dtype=np.int64)
     n_series = lengths.shape[0]
     varying = bool(lengths.min() != lengths.max())
     encoder.train()
     losses = []
-    with tqdm(total=nb_steps, disable=not verbose, desc="training", unit="step") as progress:
-        while len(losses) < nb_steps:
-            permutation = rng.permutation(n_series)
-            for begin in range(0, n_series, batch_size):
-                geometry = sample_triplets(
-                    rng, permutation[begin : begin + batch_size], lengths, nb_random_samples, compared_length, varying
-                )
-                optimizer.zero_grad(set_to_none=True)
-                losses.append(triplet_loss_backward(encoder, data, geometry, negative_penalty, save_memory))
-                optimizer.step()
-                progress.update()
-                if verbose and (len(losses) % 10 == 0 or len(losses) == nb_steps):
-                    progress.set_postfix(loss=f"{float(torch.stack(losses[-10:]).mean()):.4f}")
-                if len(losses) >= nb_steps:
-                    break
-    encoder.eval()
+    snapshot = None
+    try:
+        with tqdm(total=nb_steps, disable=not verbose, desc="training", unit="step") as progress:
+            while len(losses) < nb_steps:
+                permutation = rng.permutation(n_series)
+                for begin in range(0, n_series, batch_size):
+                    geometry = sample_triplets(
+                        rng, permutation[begin : begin + batch_size], lengths, nb_random_samples, compared_length,
+                        varying,
+                    )
+                    optimizer.zero_grad(set_to_none=True)
+                    if isinstance(data, StepWindows):  # data larger than memory: read this step's subseries
+                        step_data, step_geometry = data.prepare(geometry)
+                    else:
+                        step_data, step_geometry = data, geometry
+                    loss = triplet_loss_backward(encoder, step_data, step_geometry, negative_penalty, save_memory)
+                    if not math.isfinite(float(loss)):
+                        kept = losses[:-1] if snapshot is not None else losses
+                        if snapshot is not None:
+                            encoder.load_state_dict(snapshot[0])
+                            optimizer.load_state_dict(snapshot[1])
+                        raise TrainingDivergedError(
+                            _divergence_message(float(loss), losses, first_step, snapshot is not None, data,
+                                                optimizer),
+                            history=_as_history(kept),
+                        )
+                    if keep_last_finite:
+                        snapshot = (copy.deepcopy(encoder.state_dict()), copy.deepcopy(optimizer.state_dict()))
+                    optimizer.step()
+                    losses.append(loss)
+                    progress.update()
+                    if verbose and (len(losses) % 10 == 0 or len(losses) == nb_steps):
+                        progress.set_postfix(loss=f"{float(torch.stack(losses[-10:]).mean()):.4f}")
+                    if callback is not None:
+                        callback(losses)
+                    if len(losses) >= nb_steps:
+                        break
+    except KeyboardInterrupt:
+        logger.warning("Training interrupted after %d of %d steps.", len(losses), nb_steps)
+    except torch.cuda.OutOfMemoryError as exc:
+        raise torch.cuda.OutOfMemoryError(
+            f"{exc}\nCUDA ran out of memory at training step {first_step + len(losses)} "
+            f"(batch_size={batch_size}, nb_random_samples={nb_random_samples}, compared_length={compared_length}). "
+            "Try save_memory=True (backpropagates term by term, same gradients), a smaller batch_size, or "
+            "compared_length to bound the subseries length."
+        ) from exc
+    finally:
+        encoder.eval()
+    return _as_history(losses)
+
+
+def _as_history(losses):
     if not losses:
         return np.empty(0)
     return torch.stack(losses).cpu().numpy().astype(np.float64)
+
+
+def _divergence_message(value, losses, first_step, restored, data, optimizer):
+    step = first_step + len(losses)
+    if losses:
+        last = f"last finite loss {float(losses[-1]):.4g} at step {step - 1}"
+    else:
+        last = "no finite loss before it"
+    message = f"Training diverged at step {step}: the loss is {value} ({last})."
+    if restored:
+        message += f" The encoder and its optimizer are back at their weights before step {step - 1}."
+    largest = float(torch.nan_to_num(data.abs(), nan=0.0).max()) if isinstance(data, torch.Tensor) else None
+    if largest is not None and largest > _LARGE_VALUE:
+        message += (
+            f" The largest absolute value in X is {largest:.3g}: rescale the series, e.g. with znormalize or "
+            "ChannelScaler from tsrepr_sklearn.preprocessing."
+        )
+    lr = optimizer.param_groups[0].get("lr")
+    message += f" A smaller learning rate (lr={lr:g} now) can also help."
+    return message

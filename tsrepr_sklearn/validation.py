@@ -23,9 +23,13 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
+from .streaming import PageReleaser, is_large
+
 __all__ = ["check_series", "check_labels", "unlabeled_mask"]
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: Bytes of series validated at a time for memory maps and very large arrays.
+CHUNK_BYTES = 16 << 20
 
 
 def _pad_ragged(X):
@@ -86,7 +90,10 @@ def check_series(X, *, name="X"):
     Returns
     -------
     X : ndarray of shape (n_series, n_channels, length), dtype float32
-        The series; trailing padding is NaN.
+        The series; trailing padding is NaN. A ``numpy.memmap`` or a float
+        array of more than 1 GiB is validated in chunks and returned as it
+        is, not copied (see :mod:`tsrepr_sklearn.streaming`); its dtype may
+        then be float64, converted batch by batch later.
     lengths : ndarray of int64 of shape (n_series,)
         Number of valid time steps of every series (at least 1).
 
@@ -107,6 +114,8 @@ def check_series(X, *, name="X"):
     >>> X.shape, lengths.tolist()
     ((2, 1, 5), [3, 5])
     """
+    if is_large(X):
+        return _check_large(X, name)
     if _is_ragged(X):
         X = _pad_ragged(X)
     try:
@@ -134,15 +143,26 @@ def check_series(X, *, name="X"):
         X = X[:, np.newaxis, :]
     if X.shape[2] == 0:
         raise ValueError(f"{name} holds series of length 0; every series needs at least one value.")
+    lengths = _valid_lengths(X, name)
+    return X.astype(np.float32, copy=False), lengths
+
+
+def _valid_lengths(X, name, offset=0):
+    """Valid length of every series of a 3-D float block; every value error of series is raised here.
+
+    ``offset`` is the index of the block's first series in the whole collection (for messages).
+    """
     observed = ~np.isnan(X)
+    if np.isinf(X).any():
+        bad = int(np.flatnonzero(np.isinf(X).any(axis=(1, 2)))[0]) + offset
+        raise ValueError(f"{name} contains infinity (series {bad}); only finite values and NaN padding are allowed.")
     magnitude = np.abs(np.where(observed, X, 0)).max() if X.size else 0.0
     if magnitude > _FLOAT32_MAX:
         raise ValueError(f"{name} holds values of magnitude {magnitude:.3g}, beyond the float32 range.")
-    X = X.astype(np.float32, copy=False)
     step_observed = observed.any(axis=1)  # (n_series, length)
     has_values = step_observed.any(axis=1)
     if not has_values.all():
-        bad = int(np.flatnonzero(~has_values)[0])
+        bad = int(np.flatnonzero(~has_values)[0]) + offset
         raise ValueError(f"series {bad} of {name} has no valid value (all NaN).")
     length = X.shape[2]
     lengths = (length - np.argmax(step_observed[:, ::-1], axis=1)).astype(np.int64)
@@ -151,9 +171,28 @@ def check_series(X, *, name="X"):
     if holes.any():
         series, channel, step = (int(v[0]) for v in np.nonzero(holes))
         raise ValueError(
-            f"series {series} of {name} has a NaN inside it (channel {channel}, time step {step}); "
+            f"series {series + offset} of {name} has a NaN inside it (channel {channel}, time step {step}); "
             "NaN is only allowed as right padding after the end of a series. Impute missing values first."
         )
+    return lengths
+
+
+def _check_large(X, name):
+    """Validate a memory map or a very large array chunk by chunk, without copying it."""
+    if X.ndim == 2:
+        X = X[:, np.newaxis, :]
+    if X.shape[0] == 0:
+        raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required.")
+    if X.shape[2] == 0:
+        raise ValueError(f"{name} holds series of length 0; every series needs at least one value.")
+    releaser = PageReleaser(X)
+    per_chunk = max(1, CHUNK_BYTES // max(1, X.shape[1] * X.shape[2] * X.itemsize))
+    lengths = np.empty(X.shape[0], dtype=np.int64)
+    for begin in range(0, X.shape[0], per_chunk):
+        block = np.asarray(X[begin : begin + per_chunk])
+        lengths[begin : begin + per_chunk] = _valid_lengths(block, name, offset=begin)
+        releaser.read(block.nbytes)
+    releaser.release()
     return X, lengths
 
 
@@ -170,12 +209,23 @@ def check_labels(y, n_series):
     Returns
     -------
     ndarray of shape (n_series,)
+        The labels as a 1-D array.
 
     Raises
     ------
     ValueError
         If ``y`` is missing, of the wrong length, holds NaN, or is not a
         classification target.
+
+    Examples
+    --------
+    >>> from tsrepr_sklearn.validation import check_labels
+    >>> check_labels(["a", "b", "a"], n_series=3)
+    array(['a', 'b', 'a'], dtype='<U1')
+    >>> check_labels([0, 1], n_series=3)
+    Traceback (most recent call last):
+        ...
+    ValueError: X has 3 series but y has 2 labels.
     """
     if y is None:
         raise ValueError("requires y to be passed, but the target y is None.")
@@ -197,6 +247,27 @@ def unlabeled_mask(y):
 
     Only the number -1 counts (integers, floats, or the integer -1 in an
     object array); the string ``"-1"`` is a label like any other.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_series,)
+        Labels, as returned by :func:`check_labels`.
+
+    Returns
+    -------
+    ndarray of bool of shape (n_series,)
+        True where the series is unlabeled.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsrepr_sklearn.validation import unlabeled_mask
+    >>> unlabeled_mask(np.array([1, -1, 2])).tolist()
+    [False, True, False]
+    >>> unlabeled_mask(np.array([-1, "b", 2.5], dtype=object)).tolist()
+    [True, False, False]
+    >>> unlabeled_mask(np.array(["a", "-1"])).tolist()
+    [False, False]
     """
     if y.dtype.kind in "iuf":
         return y == -1

@@ -1,0 +1,244 @@
+"""Faults during training and encoding: divergence, interruption, checkpoints, out-of-memory, reproducibility."""
+
+import hashlib
+import subprocess
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import NotFittedError
+
+import tsrepr_sklearn.persistence as persistence
+import tsrepr_sklearn.training as training
+from tests.test_estimators import tiny, two_class_data
+from tsrepr_sklearn import CausalCNNEncoderClassifier
+from tsrepr_sklearn.encoding import encode_series
+from tsrepr_sklearn.networks import CausalCNNEncoder
+from tsrepr_sklearn.training import TrainingDivergedError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def interrupt_at(monkeypatch, call):
+    """Make the ``call``-th training step raise KeyboardInterrupt (as Ctrl-C would)."""
+    original = training.triplet_loss_backward
+    calls = []
+
+    def step(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == call:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(training, "triplet_loss_backward", step)
+
+
+# --------------------------------------------------------------------------- divergence
+
+
+def test_divergence_leaves_a_fresh_estimator_unfitted():
+    X, y = two_class_data()
+    clf = tiny(lr=1e30, nb_steps=20)
+    with pytest.raises(TrainingDivergedError, match=r"diverged at step 2: the loss is (nan|inf).*last finite loss "
+                                                    r"[0-9.]+ at step 1.*unfitted"):
+        clf.fit(X, y)
+    for attribute in ("encoder_", "optimizer_", "history_", "n_steps_", "classifier_"):
+        assert not hasattr(clf, attribute)
+    with pytest.raises(NotFittedError):
+        clf.transform(X)
+
+
+def test_divergence_in_warm_start_keeps_the_last_finite_weights():
+    X, y = two_class_data()
+    clf = tiny(nb_steps=3, warm_start=True).fit(X, y)
+    before = clf.transform(X)
+    history = clf.history_.copy()
+    clf.set_params(lr=1e30, nb_steps=20)
+    with pytest.raises(TrainingDivergedError, match=r"diverged at step 5.*weights before step 4"):
+        clf.fit(X, y)
+    assert clf.n_steps_ == 3
+    np.testing.assert_array_equal(clf.history_, history)
+    np.testing.assert_array_equal(clf.transform(X), before)
+    assert all(torch.isfinite(p).all() for p in clf.encoder_.parameters())
+    clf.set_params(lr=1e-3, nb_steps=2)
+    clf.fit(X, y)  # and it can go on training
+    assert clf.n_steps_ == 5 and np.isfinite(clf.history_).all()
+
+
+def test_divergence_from_data_scale_says_so():
+    X, y = two_class_data()
+    with pytest.raises(TrainingDivergedError, match=r"step 1.*largest absolute value in X is 3.75e\+30.*znormalize"):
+        tiny().fit(X * 1e30, y)
+
+
+# --------------------------------------------------------------------------- interruption
+
+
+def test_keyboard_interrupt_keeps_the_trained_encoder_and_fits_the_classifier(monkeypatch):
+    X, y = two_class_data()
+    interrupt_at(monkeypatch, call=4)
+    clf = tiny(nb_steps=10)
+    with pytest.warns(UserWarning, match=r"interrupted after 3 of 10 steps"):
+        clf.fit(X, y)
+    assert clf.n_steps_ == 3 and clf.history_.shape == (3,)
+    assert clf.predict(X).shape == (len(X),)
+    assert np.isfinite(clf.transform(X)).all()
+
+
+def test_keyboard_interrupt_before_the_first_step_still_gives_a_usable_estimator(monkeypatch):
+    X, y = two_class_data()
+    interrupt_at(monkeypatch, call=1)
+    with pytest.warns(UserWarning, match=r"interrupted after 0 of 10 steps.*untrained"):
+        clf = tiny(nb_steps=10).fit(X, y)
+    assert clf.n_steps_ == 0 and clf.predict(X).shape == (len(X),)
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+def test_checkpoints_are_written_and_resume_with_warm_start(tmp_path):
+    X, y = two_class_data()
+    path = tmp_path / "checkpoint.pt"
+    clf = tiny(nb_steps=5, checkpoint=str(path), checkpoint_every=2).fit(X, y)
+    saved = CausalCNNEncoderClassifier.load(path)
+    assert saved.n_steps_ == 5  # the final state is written at the end too
+    np.testing.assert_array_equal(saved.history_, clf.history_)
+    np.testing.assert_array_equal(saved.transform(X), clf.transform(X))
+    # the optimizer state travels: resuming equals continuing the same estimator
+    saved.set_params(warm_start=True, nb_steps=3, checkpoint=None)
+    clf.set_params(warm_start=True, nb_steps=3, checkpoint=None)
+    saved.fit(X, y)
+    clf.fit(X, y)
+    assert saved.n_steps_ == clf.n_steps_ == 8
+    np.testing.assert_array_equal(saved.history_, clf.history_)
+    np.testing.assert_array_equal(saved.transform(X), clf.transform(X))
+
+
+def test_interrupted_training_leaves_a_checkpoint_of_the_steps_done(tmp_path, monkeypatch):
+    X, y = two_class_data()
+    path = tmp_path / "checkpoint.pt"
+    interrupt_at(monkeypatch, call=6)
+    with pytest.warns(UserWarning, match="interrupted after 5 of 10"):
+        tiny(nb_steps=10, checkpoint=str(path), checkpoint_every=2).fit(X, y)
+    assert CausalCNNEncoderClassifier.load(path).n_steps_ == 5
+
+
+def test_a_crash_while_writing_never_corrupts_the_previous_checkpoint(tmp_path, monkeypatch):
+    X, y = two_class_data()
+    path = tmp_path / "checkpoint.pt"
+    original_save = torch.save
+    writes = []
+
+    def crashing_save(obj, f, *args, **kwargs):
+        writes.append(f)
+        if len(writes) >= 2:  # the second checkpoint dies half-way through writing
+            with open(f, "wb") as file:
+                file.write(b"PK\x03\x04 half a file")
+            raise OSError(28, "No space left on device")
+        return original_save(obj, f, *args, **kwargs)
+
+    monkeypatch.setattr(persistence.torch, "save", crashing_save)
+    with pytest.warns(UserWarning, match=r"could not write the checkpoint.*No space left"):
+        clf = tiny(nb_steps=6, checkpoint=str(path), checkpoint_every=2).fit(X, y)
+    assert clf.n_steps_ == 6  # training went on
+    monkeypatch.setattr(persistence.torch, "save", original_save)
+    assert CausalCNNEncoderClassifier.load(path).n_steps_ == 2  # the first checkpoint, intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt"]  # no temporary files left
+
+
+def test_checkpoint_parameters_are_validated():
+    X, y = two_class_data()
+    with pytest.raises(ValueError, match="'checkpoint_every' parameter"):
+        tiny(checkpoint_every=0).fit(X, y)
+
+
+# --------------------------------------------------------------------------- out of memory
+
+
+def test_cuda_out_of_memory_in_training_suggests_remedies(monkeypatch):
+    def out_of_memory(*args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(training, "triplet_loss_backward", out_of_memory)
+    X, y = two_class_data()
+    clf = tiny()
+    with pytest.raises(torch.cuda.OutOfMemoryError, match=r"save_memory=True.*batch_size.*compared_length"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "encoder_")
+
+
+class _SmallMemoryEncoder(torch.nn.Module):
+    """Raises CUDA's out-of-memory error when a call holds more than ``limit`` series x time steps."""
+
+    def __init__(self, encoder, limit):
+        super().__init__()
+        self.encoder, self.limit, self.calls = encoder, limit, []
+
+    def forward(self, x, lengths=None):
+        self.calls.append(x.shape[0] * x.shape[2])
+        if x.shape[0] * x.shape[2] > self.limit:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory.")
+        return self.encoder(x, lengths)
+
+
+def test_encoding_retries_in_smaller_chunks_after_out_of_memory():
+    torch.manual_seed(0)
+    encoder = CausalCNNEncoder(in_channels=1, channels=2, depth=1, reduced_size=2, out_channels=3, kernel_size=3)
+    X = np.random.default_rng(0).normal(size=(40, 1, 50)).astype(np.float32)
+    lengths = np.full(40, 50)
+    expected = encode_series(encoder, X, lengths, torch.device("cpu"))
+    small = _SmallMemoryEncoder(encoder, limit=500)
+    np.testing.assert_allclose(encode_series(small, X, lengths, torch.device("cpu")), expected, rtol=1e-6, atol=1e-7)
+    assert max(small.calls) > 500 and small.calls[-1] <= 500  # it failed, then went on in smaller chunks
+
+
+def test_encoding_out_of_memory_on_a_single_series_is_a_clear_error():
+    torch.manual_seed(0)
+    encoder = CausalCNNEncoder(in_channels=1, channels=2, depth=1, reduced_size=2, out_channels=3, kernel_size=3)
+    X = np.zeros((2, 1, 100), dtype=np.float32)
+    with pytest.raises(torch.cuda.OutOfMemoryError, match=r"even one series.*encode_window"):
+        encode_series(_SmallMemoryEncoder(encoder, limit=50), X, np.full(2, 100), torch.device("cpu"))
+
+
+# --------------------------------------------------------------------------- reproducibility
+
+
+_FIT_AND_HASH = textwrap.dedent(
+    """
+    import hashlib, sys
+    import numpy as np
+    from tests.test_estimators import tiny, two_class_data
+    X, y = two_class_data()
+    clf = tiny(nb_steps=5, random_state=int(sys.argv[1])).fit(X, y)
+    digest = hashlib.sha256()
+    for array in (clf.transform(X), clf.history_, clf.predict(X).astype(str)):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    print(digest.hexdigest())
+    """
+)
+
+
+def _fit_and_hash(seed):
+    X, y = two_class_data()
+    clf = tiny(nb_steps=5, random_state=seed).fit(X, y)
+    digest = hashlib.sha256()
+    for array in (clf.transform(X), clf.history_, clf.predict(X).astype(str)):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def test_same_seed_is_bit_identical_across_processes_and_different_seeds_differ():
+    def in_subprocess(seed):
+        result = subprocess.run([sys.executable, "-c", _FIT_AND_HASH, str(seed)], capture_output=True, text=True,
+                                check=True, timeout=300, cwd=REPO_ROOT)
+        return result.stdout.strip()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        here = _fit_and_hash(0)
+    assert in_subprocess(0) == here == _fit_and_hash(0)
+    assert in_subprocess(1) != here
