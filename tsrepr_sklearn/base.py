@@ -18,6 +18,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from .distributed import is_dask_array, transform_dask
 from .encoding import encode_series, encode_windows
 from .persistence import (
     load_estimator,
@@ -343,13 +344,18 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_series, length) or (n_series, n_channels, length), or list of arrays
-            Series of any lengths (NaN right-padded where they differ).
+            Series of any lengths (NaN right-padded where they differ). A
+            ``dask.array`` chunked along the series gives a ``dask.array``
+            of representations computed on the workers (see
+            :func:`tsrepr_sklearn.distributed.transform_dask`).
 
         Returns
         -------
         ndarray of shape (n_series, out_channels), dtype float32
         """
         check_is_fitted(self, "encoder_")
+        if is_dask_array(X):  # lazy, computed on the blocks' workers
+            return transform_dask(self, X)
         return self._encode(*self._validate_series(X, reset=False))
 
     def fit_transform(self, X, y=None, **fit_params):
