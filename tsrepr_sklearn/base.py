@@ -75,6 +75,7 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "checkpoint": [str, os.PathLike, None],
         "checkpoint_every": [Interval(numbers.Integral, 1, None, closed="left")],
+        "distributed": ["boolean"],
     }
 
     #: Fitted attributes set by training the encoder; all removed when a fresh fit fails.
@@ -113,13 +114,23 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             )
         return X, lengths
 
-    def _seed_sequence(self, continuing):
-        """Seed sequence for this fit; never touches the global numpy or torch state."""
+    def _seed_sequence(self, continuing, group=None):
+        """Seed sequence for this fit; never touches the global numpy or torch state.
+
+        In data-parallel training every rank uses rank 0's seed, so that all start from the same weights
+        and draw the same triplets.
+        """
         random_state = self.random_state
         if isinstance(random_state, np.random.RandomState):
             random_state = int(random_state.randint(np.iinfo(np.int32).max))
         elif random_state is not None:
             random_state = int(random_state)
+        if group is not None:
+            import torch.distributed as dist
+
+            shared = [random_state if random_state is not None else np.random.SeedSequence().entropy]
+            dist.broadcast_object_list(shared, src=0, group=group)
+            random_state = shared[0]
         # a continuation (warm_start) draws new triplets rather than replaying the first fit's
         return np.random.SeedSequence(random_state, spawn_key=(self.n_steps_ if continuing else 0,))
 
@@ -201,11 +212,14 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"warm_start: X has {X.shape[1]} channel(s) but the encoder was trained on {self.n_channels_in_}."
             )
-        seeds = self._seed_sequence(continuing)
+        group = self._process_group() if self.distributed else None
+        seeds = self._seed_sequence(continuing, group)
         numpy_seed, torch_seed = seeds.spawn(2)
         if not continuing:
             self._forget_fit()  # a failed fresh fit must not leave the previous fit's classifier behind
             self.device_ = resolve_device(self.device)
+            if group is not None and self.device_.type == "cuda" and self.device_.index is None:
+                self.device_ = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
             self.n_channels_in_ = X.shape[1]
             self.encoder_kwargs_ = self._encoder_kwargs(X.shape[1])
             self.encoder_ = self._build_encoder(
@@ -235,6 +249,7 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                 first_step=self.n_steps_ + 1,
                 keep_last_finite=continuing,
                 callback=self._checkpoint_callback(prior_history) if self.checkpoint is not None else None,
+                process_group=group,
             )
         except TrainingDivergedError as exc:
             if continuing:  # back at the last finite weights, with the steps that were kept
@@ -258,6 +273,30 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         if self.checkpoint is not None:
             self._write_checkpoint()
 
+    def _process_group(self):
+        """The default process group, initialised from torchrun's environment when needed."""
+        import torch.distributed as dist
+
+        if not dist.is_available():
+            raise ValueError("distributed=True needs torch.distributed, which this PyTorch build lacks.")
+        if not dist.is_initialized():
+            if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
+                raise ValueError(
+                    "distributed=True needs a torch.distributed process group: launch the script with torchrun "
+                    "(see the scaling guide), or call torch.distributed.init_process_group first."
+                )
+            backend = "nccl" if torch.cuda.is_available() and self.device != "cpu" else "gloo"
+            dist.init_process_group(backend=backend)
+        return dist.group.WORLD
+
+    def _writes_files(self):
+        """Only rank 0 writes checkpoints in data-parallel training."""
+        if not self.distributed:
+            return True
+        import torch.distributed as dist
+
+        return not dist.is_initialized() or dist.get_rank() == 0
+
     def _record_history(self, prior_history, history):
         self.history_ = np.concatenate([prior_history, history])
         self.n_steps_ = len(self.history_)
@@ -277,6 +316,8 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def _write_checkpoint(self):
         """Save the estimator to ``checkpoint`` (atomically); a failure warns and training goes on."""
+        if not self._writes_files():
+            return
         try:
             save_estimator(self, self.checkpoint)
         except Exception as exc:  # a full disk must not cost the training run

@@ -58,6 +58,15 @@ _SHARED_PARAMETERS_DOC = """
         and ``fit``.
     checkpoint_every : int, default=100
         Steps between two checkpoints.
+    distributed : bool, default=False
+        Data-parallel training with ``torch.distributed`` across the
+        processes of a job launched with ``torchrun`` (or after
+        ``torch.distributed.init_process_group``): every process calls
+        ``fit`` with the same data; each encodes its share of every batch and
+        the gradients of the whole batch are summed over the processes, so
+        the result is the single-process result (up to float rounding) in
+        less time per step. Only rank 0 writes checkpoints. See the scaling
+        guide.
 """
 
 _ATTRIBUTES_DOC = """
@@ -160,6 +169,7 @@ class CausalCNNEncoderClassifier(BaseEncoderClassifier):
         warm_start=False,
         checkpoint=None,
         checkpoint_every=100,
+        distributed=False,
     ):
         self.compared_length = compared_length
         self.nb_random_samples = nb_random_samples
@@ -181,6 +191,7 @@ class CausalCNNEncoderClassifier(BaseEncoderClassifier):
         self.warm_start = warm_start
         self.checkpoint = checkpoint
         self.checkpoint_every = checkpoint_every
+        self.distributed = distributed
 
     def _encoder_kwargs(self, n_channels):
         return dict(
@@ -256,6 +267,7 @@ class LSTMEncoderClassifier(BaseEncoderClassifier):
         warm_start=False,
         checkpoint=None,
         checkpoint_every=100,
+        distributed=False,
     ):
         self.compared_length = compared_length
         self.nb_random_samples = nb_random_samples
@@ -275,6 +287,7 @@ class LSTMEncoderClassifier(BaseEncoderClassifier):
         self.warm_start = warm_start
         self.checkpoint = checkpoint
         self.checkpoint_every = checkpoint_every
+        self.distributed = distributed
 
     def _encoder_kwargs(self, n_channels):
         return dict(

@@ -11,7 +11,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .losses import triplet_loss_backward
-from .sampling import sample_triplets
+from .sampling import TripletGeometry, sample_triplets
 from .streaming import StepWindows
 
 __all__ = ["TrainingDivergedError", "resolve_device", "train_encoder"]
@@ -119,6 +119,7 @@ def train_encoder(
     first_step=1,
     keep_last_finite=False,
     callback=None,
+    process_group=None,
 ):
     """Train ``encoder`` for ``nb_steps`` optimizer steps of the triplet loss.
 
@@ -173,6 +174,13 @@ def train_encoder(
     callback : callable or None, default=None
         Called after every optimizer step with the list of the step losses
         so far (0-d tensors).
+    process_group : torch.distributed.ProcessGroup or None, default=None
+        Data-parallel training: every process (rank) of the group draws the
+        same triplets (same ``rng`` state), encodes only its share of the
+        batch (anchors ``rank, rank + world_size, ...`` with their positives
+        and negatives), and the gradients are summed over the ranks with
+        weights so that every step is the step of the whole batch. All
+        ranks must start from the same weights.
 
     Returns
     -------
@@ -222,11 +230,9 @@ def train_encoder(
                         varying,
                     )
                     optimizer.zero_grad(set_to_none=True)
-                    if isinstance(data, StepWindows):  # data larger than memory: read this step's subseries
-                        step_data, step_geometry = data.prepare(geometry)
-                    else:
-                        step_data, step_geometry = data, geometry
-                    loss = triplet_loss_backward(encoder, step_data, step_geometry, negative_penalty, save_memory)
+                    loss = _step_backward(
+                        encoder, data, geometry, negative_penalty, save_memory, process_group
+                    )
                     if not math.isfinite(float(loss)):
                         kept = losses[:-1] if snapshot is not None else losses
                         if snapshot is not None:
@@ -260,6 +266,49 @@ def train_encoder(
     finally:
         encoder.eval()
     return _as_history(losses)
+
+
+def _step_backward(encoder, data, geometry, negative_penalty, save_memory, process_group):
+    """Loss and gradients of one step: of this rank's share of the batch when data-parallel."""
+    weight = 1.0
+    if process_group is not None:
+        rank, world = process_group.rank(), process_group.size()
+        mine = np.arange(rank, geometry.batch_size, world)
+        weight = mine.size / geometry.batch_size
+        geometry = _select(geometry, mine) if mine.size else None
+    if geometry is None:  # more ranks than anchors: this rank contributes nothing to this step
+        loss = torch.zeros((), device=next(encoder.parameters()).device)
+    else:
+        if isinstance(data, StepWindows):  # data larger than memory: read this step's subseries
+            data, geometry = data.prepare(geometry)
+        loss = triplet_loss_backward(encoder, data, geometry, negative_penalty, save_memory)
+    if process_group is None:
+        return loss
+    import torch.distributed as dist
+
+    grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in encoder.parameters()]
+    flat = torch.cat([g.reshape(-1) for g in grads] + [loss.reshape(1)]) * weight
+    dist.all_reduce(flat, group=process_group)  # the whole batch's gradient and loss
+    offset = 0
+    for parameter, grad in zip(encoder.parameters(), grads):
+        parameter.grad = flat[offset : offset + grad.numel()].view_as(grad).clone()
+        offset += grad.numel()
+    return flat[-1].detach().clone()
+
+
+def _select(geometry, columns):
+    """The triplets of some batch elements (anchors ``columns`` with their positives and negatives)."""
+    g = geometry
+    return TripletGeometry(
+        anchor_series=g.anchor_series[columns],
+        anchor_start=g.anchor_start[columns],
+        anchor_length=g.anchor_length[columns],
+        positive_start=g.positive_start[columns],
+        positive_length=g.positive_length[columns],
+        negative_series=g.negative_series[:, columns],
+        negative_start=g.negative_start[:, columns],
+        negative_length=g.negative_length[:, columns],
+    )
 
 
 def _as_history(losses):
