@@ -141,6 +141,8 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="+", default=list_datasets(), help="default: every bundled dataset")
     parser.add_argument("--encoders", nargs="+", choices=sorted(ENCODERS), default=["causal_cnn", "lstm"],
                         help="LSTM runs on univariate datasets only (default: both)")
+    parser.add_argument("--lstm-datasets", nargs="+",
+                        help="datasets of the LSTM runs (default: the univariate ones among --datasets)")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--nb-steps", type=int, default=1500)
     parser.add_argument("--device", default="auto")
@@ -152,11 +154,12 @@ def main(argv=None):
     device = resolve_device(args.device)
 
     data = {name: load_dataset(name, split=None) for name in args.datasets}
+    lstm_datasets = args.lstm_datasets or [name for name in args.datasets if data[name][0].shape[1] == 1]
     jobs = [
         (name, encoder, seed)
         for name in args.datasets
         for encoder in args.encoders
-        if encoder != "lstm" or data[name][0].shape[1] == 1
+        if encoder != "lstm" or name in lstm_datasets
         for seed in args.seeds
     ]
     report = {
