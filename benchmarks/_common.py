@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -82,6 +83,47 @@ def machine_info(device):
 def command_line(script, argv):
     """The command that ran the benchmark, for the report."""
     return shlex.join(["python", *sys.argv]) if argv is None else shlex.join(["python", script, *argv])
+
+
+def make_dataset(scenario, n_series, rng):
+    """(a) series all of length 150; (b) lengths spread over 29..361, NaN right-padded; with their lengths."""
+    if scenario == "a":
+        lengths = np.full(n_series, 150)
+    else:
+        lengths = rng.permutation(np.round(np.linspace(29, 361, n_series)).astype(np.int64))
+    X = np.full((n_series, 1, int(lengths.max())), np.nan, dtype=np.float32)
+    for i, n in enumerate(lengths):
+        X[i, :, :n] = rng.standard_normal((1, n)).astype(np.float32)
+    return X, lengths
+
+
+def synchronize(device):
+    """Wait for the device's queued work (CUDA runs asynchronously), so that timings are complete."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def add_common_arguments(parser, device=True):
+    """``--output`` (and ``--device``) for every benchmark script."""
+    parser.add_argument("--output", help="write JSON and markdown reports (a bare name goes to benchmarks/results/)")
+    if device:
+        parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+
+
+def checked_device(parser, name):
+    """The ``--device`` argument as a torch.device; a usage error when CUDA is asked for and absent."""
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda requested but CUDA is not available")
+    return device
+
+
+def publish(report, text, output):
+    """Print the report and, with ``--output``, write it; returns the report."""
+    print(text)
+    if output:
+        write_report(output, report, text)
+    return report
 
 
 def write_report(output, report, text):

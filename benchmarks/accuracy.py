@@ -41,7 +41,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks._common import OtherLoad, command_line, machine_info, write_report  # noqa: E402
+from benchmarks._common import OtherLoad, add_common_arguments, command_line, machine_info, publish  # noqa: E402
 from tsrepr_sklearn import CausalCNNEncoderClassifier, LSTMEncoderClassifier  # noqa: E402
 from tsrepr_sklearn.datasets import list_datasets, load_dataset  # noqa: E402
 from tsrepr_sklearn.preprocessing import ChannelScaler  # noqa: E402
@@ -147,7 +147,7 @@ def main(argv=None):
     parser.add_argument("--nb-steps", type=int, default=1500)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--output", help="write JSON and markdown reports (a bare name goes to benchmarks/results/)")
+    add_common_arguments(parser, device=False)
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -178,12 +178,8 @@ def main(argv=None):
             tqdm.write(f"{name:<18} {encoder:<11} seed {seed}: accuracy {run['accuracy']:.4f}, "
                        f"fit {run['fit_seconds']:.1f} s, C={run['svm_C']:g}")
     report["summary"] = summarise(report["runs"])
-    text = render(report)
     print()
-    print(text)
-    if args.output:
-        write_report(args.output, report, text)
-    return report
+    return publish(report, render(report), args.output)
 
 
 if __name__ == "__main__":

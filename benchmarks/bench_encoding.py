@@ -36,7 +36,16 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks._common import OtherLoad, command_line, machine_info, write_report  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    OtherLoad,
+    add_common_arguments,
+    checked_device,
+    command_line,
+    machine_info,
+    make_dataset,
+    publish,
+    synchronize,
+)  # noqa: E402
 from benchmarks.seed_reference import SeedCausalCNNEncoder  # noqa: E402
 from tsrepr_sklearn.encoding import encode_series  # noqa: E402
 from tsrepr_sklearn.networks import CausalCNNEncoder  # noqa: E402
@@ -44,17 +53,6 @@ from tsrepr_sklearn.persistence import convert_original_state_dict  # noqa: E402
 
 PAPER_PARAMS = dict(in_channels=1, channels=40, depth=10, reduced_size=160, out_channels=320, kernel_size=3)
 SEED_BATCH_SIZE = 50
-
-
-def make_dataset(scenario, n_series, rng):
-    if scenario == "a":
-        lengths = np.full(n_series, 150)
-    else:
-        lengths = rng.permutation(np.round(np.linspace(29, 361, n_series)).astype(np.int64))
-    X = np.full((n_series, 1, int(lengths.max())), np.nan, dtype=np.float32)
-    for i, n in enumerate(lengths):
-        X[i, :, :n] = rng.standard_normal((1, n)).astype(np.float32)
-    return X, lengths
 
 
 @torch.inference_mode()
@@ -70,10 +68,6 @@ def seed_encode(encoder, X, lengths, device):
             out.append(encoder(torch.from_numpy(X[i : i + 1, :, : lengths[i]]).to(device)).cpu())
     return torch.cat(out).numpy()
 
-
-def synchronize(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def timed(function, device):
@@ -156,24 +150,17 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n-series", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--device", default="cpu")
     parser.add_argument("--scenarios", default="ab")
-    parser.add_argument("--output", help="write JSON and markdown reports (a bare name goes to benchmarks/results/)")
+    add_common_arguments(parser)
     args = parser.parse_args(argv)
-    device = torch.device(args.device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        parser.error("--device cuda requested but CUDA is not available")
+    device = checked_device(parser, args.device)
     report = {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": command_line(__file__, argv),
         "machine": machine_info(device),
         "scenarios": [run_scenario(s, args, device) for s in args.scenarios],
     }
-    text = render(report)
-    print(text)
-    if args.output:
-        write_report(args.output, report, text)
-    return report
+    return publish(report, render(report), args.output)
 
 
 if __name__ == "__main__":

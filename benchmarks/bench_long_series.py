@@ -34,7 +34,7 @@ if str(REPO_ROOT) not in sys.path:
 
 import torch  # noqa: E402
 
-from benchmarks._common import command_line, machine_info, write_report  # noqa: E402
+from benchmarks._common import add_common_arguments, command_line, machine_info, publish  # noqa: E402
 from tsrepr_sklearn import CausalCNNEncoderClassifier  # noqa: E402
 
 
@@ -80,7 +80,7 @@ def main(argv=None):
     parser.add_argument("--nb-steps", type=int, default=20)
     parser.add_argument("--window", type=int, default=1440)
     parser.add_argument("--stride", type=int, default=1440)
-    parser.add_argument("--output", help="write JSON and markdown reports (a bare name goes to benchmarks/results/)")
+    add_common_arguments(parser, device=False)
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as folder:
@@ -121,10 +121,7 @@ def main(argv=None):
         f"({e['windows_per_s']:.0f} windows/s); peak RSS growth {e['peak_growth_mb']:.0f} MB "
         f"(of which the {e['output_mb']:.1f} MB result)",
     ])
-    print(text)
-    if args.output:
-        write_report(args.output, report, text)
-    return report
+    return publish(report, text, args.output)
 
 
 if __name__ == "__main__":

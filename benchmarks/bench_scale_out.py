@@ -37,7 +37,7 @@ if str(REPO_ROOT) not in sys.path:
 
 import torch  # noqa: E402
 
-from benchmarks._common import OtherLoad, command_line, machine_info, write_report  # noqa: E402
+from benchmarks._common import OtherLoad, add_common_arguments, command_line, machine_info, publish  # noqa: E402
 
 GRID = {"depth": [3, 4], "nb_random_samples": [5, 10]}
 
@@ -113,7 +113,7 @@ def main(argv=None):
     parser.add_argument("--nb-steps", type=int, default=100, help="training steps of each grid-search fit")
     parser.add_argument("--ddp-steps", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--output", help="write JSON and markdown reports (a bare name goes to benchmarks/results/)")
+    add_common_arguments(parser, device=False)
     args = parser.parse_args(argv)
     runs = {1: [], 2: []}
     loads = []
@@ -150,10 +150,7 @@ def main(argv=None):
         + (f"; other CPU load during (a): at most {report['other_load_cores_max']:.2f} cores"
            if report["other_load_cores_max"] is not None else ""),
     ])
-    print(text)
-    if args.output:
-        write_report(args.output, report, text)
-    return report
+    return publish(report, text, args.output)
 
 
 if __name__ == "__main__":

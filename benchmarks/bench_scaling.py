@@ -39,7 +39,15 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks._common import OtherLoad, command_line, machine_info, write_report  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    OtherLoad,
+    add_common_arguments,
+    checked_device,
+    command_line,
+    machine_info,
+    publish,
+    synchronize,
+)  # noqa: E402
 from tsrepr_sklearn.losses import triplet_loss_backward  # noqa: E402
 from tsrepr_sklearn.networks import CausalCNNEncoder  # noqa: E402
 from tsrepr_sklearn.sampling import sample_triplets  # noqa: E402
@@ -75,10 +83,6 @@ def step(encoder, optimizer, data, geometry, save_memory=False):
 def positions(geometry):
     return int(geometry.anchor_length.sum() + geometry.positive_length.sum() + geometry.negative_length.sum())
 
-
-def synchronize(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def time_config(length, batch_size, args, device):
@@ -184,13 +188,10 @@ def main(argv=None):
     parser.add_argument("--batch-length", type=int, default=300, help="series length of the batch-size rows")
     parser.add_argument("--memory-length", type=int, default=2000)
     parser.add_argument("--steps", type=int, default=3)
-    parser.add_argument("--device", default="cpu")
     parser.add_argument("--probe", nargs=3, type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--output", help="write JSON and markdown reports (a bare name goes to benchmarks/results/)")
+    add_common_arguments(parser)
     args = parser.parse_args(argv)
-    device = torch.device(args.device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        parser.error("--device cuda requested but CUDA is not available")
+    device = checked_device(parser, args.device)
     if args.probe:
         length, batch_size, save_memory = args.probe
         print(json.dumps(probe_memory(length, batch_size, bool(save_memory), args.steps, device)))
@@ -204,11 +205,7 @@ def main(argv=None):
         "by_batch": [time_config(args.batch_length, b, args, device) for b in args.batch_sizes],
         "memory": [memory_config(args.memory_length, 10, s, args) for s in (False, True)] if args.memory_length else [],
     }
-    text = render(report)
-    print(text)
-    if args.output:
-        write_report(args.output, report, text)
-    return report
+    return publish(report, render(report), args.output)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,16 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks._common import OtherLoad, command_line, machine_info, write_report  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    OtherLoad,
+    add_common_arguments,
+    checked_device,
+    command_line,
+    machine_info,
+    make_dataset,
+    publish,
+    synchronize,
+)
 from benchmarks.seed_reference import SeedCausalCNNEncoder, seed_triplet_loss  # noqa: E402
 from tsrepr_sklearn.losses import triplet_loss_backward  # noqa: E402
 from tsrepr_sklearn.networks import CausalCNNEncoder  # noqa: E402
@@ -70,19 +79,6 @@ GEMM_TARGET = 0.60
 
 
 # --------------------------------------------------------------------------- data and geometry
-
-
-def make_dataset(scenario, rng):
-    """NaN right-padded float32 data set and its valid lengths."""
-    if scenario == "a":
-        lengths = np.full(N_SERIES, 150)
-    else:
-        lengths = np.round(np.linspace(29, 361, N_SERIES)).astype(np.int64)
-        lengths = rng.permutation(lengths)
-    X = np.full((N_SERIES, 1, int(lengths.max())), np.nan, dtype=np.float32)
-    for i, n in enumerate(lengths):
-        X[i, :, :n] = rng.standard_normal((1, n)).astype(np.float32)
-    return X, lengths
 
 
 def make_geometries(rng, lengths, count):
@@ -119,10 +115,6 @@ def nominal_flops(geometry, params=PAPER_PARAMS):
 
 # --------------------------------------------------------------------------- timing
 
-
-def synchronize(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 class _OnDevice(torch.nn.Module):
@@ -200,7 +192,7 @@ def time_gemm(device, repeats=3):
 
 def run_scenario(scenario, args, device, gemm_times):
     rng = np.random.default_rng({"a": 2019, "b": 2020}[scenario])
-    X, lengths = make_dataset(scenario, rng)
+    X, lengths = make_dataset(scenario, N_SERIES, rng)
     fast, seed = make_runners(scenario, X, device)
     blocks = args.blocks
     per_block = max(1, -(-args.steps // blocks))
@@ -348,18 +340,11 @@ def main(argv=None):
     parser.add_argument("--blocks", type=int, default=4, help="alternating blocks the timed steps are split into")
     parser.add_argument("--fast-repeats", type=int, default=3, help="runs of each block by this implementation")
     parser.add_argument("--warmup", type=int, default=3, help="warm-up steps of this implementation (seed: a third)")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     parser.add_argument("--scenarios", default="ab", help="which of a, b to run (default ab)")
-    parser.add_argument(
-        "--output",
-        help="also write the report as JSON to this file and as markdown next to it (.md); "
-        "a bare file name goes to benchmarks/results/",
-    )
+    add_common_arguments(parser)
     args = parser.parse_args(argv)
     args.blocks = max(1, min(args.blocks, args.steps))
-    device = torch.device(args.device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        parser.error("--device cuda requested but CUDA is not available")
+    device = checked_device(parser, args.device)
 
     command = command_line(__file__, argv)
     report = {
@@ -385,12 +370,8 @@ def main(argv=None):
     a = next((r for r in report["scenarios"] if r["scenario"] == "a"), None)
     report["gemm_fraction"] = a["fast_gflops"] / report["gemm"]["gflops"] if a and gemm_times else None
     report["wall_seconds"] = time.perf_counter() - started
-    text = render(report)
     print()
-    print(text)
-    if args.output:
-        write_report(args.output, report, text)
-    return report
+    return publish(report, render(report), args.output)
 
 
 if __name__ == "__main__":

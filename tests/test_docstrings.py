@@ -28,6 +28,8 @@ MODULES = [
     "tsrepr_sklearn.datasets",
     "tsrepr_sklearn.preprocessing",
     "tsrepr_sklearn.classifiers",
+    "tsrepr_sklearn.streaming",
+    "tsrepr_sklearn.distributed",
 ]
 
 ESTIMATORS = [
