@@ -84,7 +84,7 @@ _ATTRIBUTES_DOC = """
         Class labels.
     n_channels_in_ : int
         Number of channels of the training series.
-    history_ : ndarray of shape (n_steps_,)
+    history_ : ndarray of shape (n_steps,)
         Training loss of every step.
     n_steps_ : int
         Number of optimisation steps done.
