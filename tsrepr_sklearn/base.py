@@ -229,8 +229,8 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             self.history_ = np.empty(0)
             self.n_steps_ = 0
         else:
-            for group in self.optimizer_.param_groups:
-                group["lr"] = self.lr
+            for param_group in self.optimizer_.param_groups:
+                param_group["lr"] = self.lr
         prior_history = self.history_
         try:
             history = train_encoder(
