@@ -24,6 +24,7 @@ from .classifiers import CausalCNNEncoderClassifier, LSTMEncoderClassifier
 from .datasets import list_datasets, load_dataset, read_npy, read_ts, read_ucr_tsv
 from .persistence import load_estimator, read_metadata, save_estimator
 from .preprocessing import ChannelScaler, znormalize
+from .validation import check_series
 
 __all__ = ["main", "read_series_file"]
 
@@ -141,8 +142,8 @@ def _load_training_data(args):
 
 
 def _describe(X):
-    lengths = (~np.isnan(X).all(axis=1)).sum(axis=1) if X.ndim == 3 else None
-    if lengths is not None and lengths.min() != lengths.max():
+    X, lengths = check_series(X)  # the estimators' own length rule (and their errors for bad series)
+    if lengths.min() != lengths.max():
         return f"{X.shape[0]} series, {X.shape[1]} channel(s), lengths {lengths.min()}..{lengths.max()}"
     return f"{X.shape[0]} series, {X.shape[1]} channel(s), length {X.shape[-1]}"
 
