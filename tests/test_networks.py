@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks.seed_reference import SeedCausalCNNEncoder
+from benchmarks.seed_reference import SeedCausalCNNEncoder, SeedLSTMEncoder
 from tests.conftest import make_encoder_pair
 from tsrepr_sklearn.networks import CausalCNNEncoder, LSTMEncoder, causal_conv1d
 from tsrepr_sklearn.persistence import convert_original_state_dict
@@ -63,6 +63,47 @@ def test_lstm_defaults_are_the_seeds():
     encoder = LSTMEncoder()
     assert (encoder.lstm.input_size, encoder.lstm.hidden_size, encoder.lstm.num_layers) == (1, 256, 2)
     assert encoder.linear.out_features == 160
+
+
+@pytest.mark.parametrize("forget_bias", [1.0, -0.5])
+def test_lstm_forget_bias_sets_only_the_forget_gates(forget_bias):
+    def seeded(make):
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(3)
+            return dict(make().named_parameters())
+
+    original = seeded(lambda: SeedLSTMEncoder(in_channels=2, hidden_size=5, num_layers=3, out_channels=4))
+    default_init = seeded(lambda: LSTMEncoder(in_channels=2, hidden_size=5, num_layers=3, out_channels=4,
+                                              forget_bias=None))
+    ours = seeded(lambda: LSTMEncoder(in_channels=2, hidden_size=5, num_layers=3, out_channels=4,
+                                      forget_bias=forget_bias))
+    assert original.keys() == default_init.keys() == ours.keys()
+    forget = slice(5, 10)  # gates are ordered (input, forget, cell, output)
+    for name, value in original.items():
+        torch.testing.assert_close(default_init[name], value, rtol=0, atol=0)  # None: the original's initialisation
+        if name.startswith("lstm.bias_"):
+            expected = value.detach().clone()
+            expected[forget] = forget_bias if name.startswith("lstm.bias_ih") else 0.0
+            torch.testing.assert_close(ours[name], expected, rtol=0, atol=0)
+        else:  # every other weight is drawn exactly as before
+            torch.testing.assert_close(ours[name], value, rtol=0, atol=0)
+
+
+def test_lstm_default_initialisation_remembers_the_start_of_long_series():
+    # The reason for forget_bias: with PyTorch's initialisation, a fresh encoder's output no longer depends
+    # on what happened 50 steps before the end; with the forget gates open it still does.
+    x = torch.randn(8, 1, 150, generator=torch.Generator().manual_seed(0), requires_grad=True)
+
+    def sensitivity(forget_bias):
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            encoder = LSTMEncoder(forget_bias=forget_bias)
+        (gradient,) = torch.autograd.grad(encoder(x).square().sum(), x)
+        per_step = gradient.abs().mean(dim=(0, 1))
+        return float(per_step[-51] / per_step[-1])  # 50 steps before the last one, relative to the last one
+
+    assert sensitivity(None) < 1e-6
+    assert sensitivity(1.0) > 1e-3
 
 
 def test_causal_cnn_deepcopies_and_uses_parametrized_weight_norm():

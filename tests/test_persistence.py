@@ -116,6 +116,8 @@ def test_from_original_reproduces_the_original_network(tmp_path, architecture):
     (tmp_path / "hyper.json").write_text(json.dumps(hyper))
     clf = cls.from_original(tmp_path / "hyper.json", encoder_path=tmp_path / "encoder.pth")
     assert clf.device == "cpu" and clf.nb_steps == 3
+    if architecture == "LSTM":  # a refit starts from the original code's initialisation
+        assert clf.forget_bias is None
     X = np.random.default_rng(0).normal(size=(5, 2, 30))
     with torch.no_grad():
         expected = seed(torch.from_numpy(X)).numpy()

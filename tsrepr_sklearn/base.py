@@ -85,6 +85,8 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     )
 
     _encoder_class: type
+    #: Parameters that reproduce the original code where our defaults differ (used by :meth:`from_original`).
+    _original_initialisation: dict = {}
     _architecture: str
 
     @abstractmethod
@@ -625,7 +627,7 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         """
         original = read_original_hyperparameters(hyperparameters)
         valid = cls().get_params()
-        params, ignored = {}, []
+        params, ignored = dict(cls._original_initialisation), []
         for key, value in original.items():
             if key in ("cuda", "gpu", "in_channels", "early_stopping"):
                 continue

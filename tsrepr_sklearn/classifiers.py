@@ -221,6 +221,11 @@ class LSTMEncoderClassifier(BaseEncoderClassifier):
         Number of stacked LSTM layers.
     out_channels : int, default=160
         Size of the representations.
+    forget_bias : float or None, default=1.0
+        Initial forget-gate bias of the LSTM. ``None`` keeps PyTorch's default
+        initialisation, as the original code did; with it, the encoder
+        forgets all but the last 20 or so time steps and does not learn longer
+        dependencies (see :class:`~tsrepr_sklearn.networks.LSTMEncoder`).
 """
         + _ATTRIBUTES_DOC
         + """
@@ -242,9 +247,11 @@ class LSTMEncoderClassifier(BaseEncoderClassifier):
         "hidden_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "num_layers": [Interval(numbers.Integral, 1, None, closed="left")],
         "out_channels": [Interval(numbers.Integral, 1, None, closed="left")],
+        "forget_bias": [Interval(numbers.Real, None, None, closed="neither"), None],
     }
     _encoder_class = LSTMEncoder
     _architecture = "LSTM"
+    _original_initialisation = {"forget_bias": None}
 
     def __init__(
         self,
@@ -258,6 +265,7 @@ class LSTMEncoderClassifier(BaseEncoderClassifier):
         hidden_size=256,
         num_layers=2,
         out_channels=160,
+        forget_bias=1.0,
         penalty=None,
         classifier=None,
         device="auto",
@@ -278,6 +286,7 @@ class LSTMEncoderClassifier(BaseEncoderClassifier):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.out_channels = out_channels
+        self.forget_bias = forget_bias
         self.penalty = penalty
         self.classifier = classifier
         self.device = device
@@ -295,4 +304,5 @@ class LSTMEncoderClassifier(BaseEncoderClassifier):
             hidden_size=self.hidden_size,
             num_layers=self.num_layers,
             out_channels=self.out_channels,
+            forget_bias=self.forget_bias,
         )
