@@ -42,6 +42,26 @@ def test_save_load_round_trip_restores_the_svm_without_unpickling(tmp_path, monk
         LSTMEncoderClassifier.load(tmp_path / "model.pt")
 
 
+def test_lstm_file_from_before_forget_bias_loads_with_the_original_initialisation(tmp_path):
+    from tsrepr_sklearn.persistence import _checksum
+
+    X, y = two_class_data()
+    clf = tiny(LSTMEncoderClassifier, forget_bias=None).fit(X, y)
+    clf.save(tmp_path / "model.pt")
+    archive = torch.load(tmp_path / "model.pt", weights_only=True)
+    params = json.loads(archive["params"])
+    del params["forget_bias"]  # what files written before the parameter existed hold
+    archive["params"] = json.dumps(params)
+    archive["checksum"] = _checksum(archive)
+    torch.save(archive, tmp_path / "old.pt")
+    old = LSTMEncoderClassifier.load(tmp_path / "old.pt")
+    assert old.forget_bias is None
+    assert old.get_params() == clf.get_params()
+    np.testing.assert_array_equal(old.transform(X), clf.transform(X))
+    assert LSTMEncoderClassifier.load(tmp_path / "model.pt").forget_bias is None
+    assert tiny(LSTMEncoderClassifier).fit(X, y).forget_bias == 1.0
+
+
 def test_other_classifiers_need_trust(tmp_path):
     X, y = two_class_data()
     clf = tiny(classifier=KNeighborsClassifier(n_neighbors=3)).fit(X, y)

@@ -443,7 +443,11 @@ def load_estimator(path, *, trust_pickled_classifier=False):
     cls = getattr(classifiers, archive["class"], None)
     if cls is None or cls.__name__ not in classifiers.__all__:
         raise ValueError(f"{os.fspath(path)!r} holds an unknown estimator class {archive['class']!r}.")
-    estimator = cls(**json.loads(archive["params"]))
+    params = json.loads(archive["params"])
+    for key, value in cls._original_initialisation.items():
+        # a file written before this parameter existed holds a model initialised the original code's way
+        params.setdefault(key, value)
+    estimator = cls(**params)
     state = {
         "encoder_": archive["encoder_state"],
         "encoder_kwargs_": json.loads(archive["encoder_kwargs"]),
