@@ -2,7 +2,8 @@
 
 Usage::
 
-    python benchmarks/lstm_memory.py [--seeds 0 1 2 3 4] [--output FILE]
+    python benchmarks/lstm_memory.py [--seeds 0 1 2 3 4] [--curve-steps N --curve-chunks M]
+                                     [--output FILE]
 
 Why the LSTM classified GunPoint (series of 150 steps) at chance level: with
 PyTorch's default initialisation, which the original code used, the forget
@@ -21,7 +22,13 @@ Two measurements, for ``forget_bias=None`` (PyTorch's initialisation) and
 2. test accuracy of the estimator's SVM on the representations of a fresh
    encoder (``nb_steps=1``: one Adam step of ``lr=0.001``), on GunPoint and
    ItalyPowerDemand, mean over the seeds. Training for 1500 steps is measured
-   by ``benchmarks/accuracy.py --encoders lstm lstm_pytorch_init``.
+   by ``benchmarks/accuracy.py --encoders lstm lstm_pytorch_init``;
+3. with ``--curve-steps N --curve-chunks M``: GunPoint during training (seed
+   0), every N steps up to N * M (``warm_start``): mean loss over the last N
+   steps, test accuracy, and the spread of the representations (mean over
+   dimensions of the standard deviation across the training series, divided
+   by the mean absolute value; near 0 when the encoder maps every series to
+   the same vector).
 """
 
 from __future__ import annotations
@@ -73,6 +80,28 @@ def fresh_accuracy(name, forget_bias, seed):
     return float(pipeline.score(X_test, y_test))
 
 
+def training_curve(forget_bias, steps, chunks):
+    """Loss, test accuracy and representation spread every ``steps`` steps of one GunPoint fit."""
+    X_train, y_train, X_test, y_test = load_dataset("GunPoint", split=None)
+    scaler = ChannelScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    estimator = LSTMEncoderClassifier(nb_steps=steps, forget_bias=forget_bias, warm_start=True, device="cpu",
+                                      random_state=0)
+    points = []
+    for _ in range(chunks):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            estimator.fit(X_train, y_train)
+        Z = estimator.transform(X_train)
+        points.append({
+            "steps": int(estimator.n_steps_),
+            "loss": float(estimator.history_[-steps:].mean()),
+            "accuracy": float(estimator.score(X_test, y_test)),
+            "spread": float(Z.std(axis=0).mean() / abs(Z).mean()),
+        })
+    return points
+
+
 def render(report):
     lines = [
         "Memory of a fresh LSTM encoder: PyTorch's initialisation (forget_bias=None) against forget_bias=1.0",
@@ -93,6 +122,13 @@ def render(report):
     for row in report["accuracy"]:
         spread = f"[{min(row['accuracies']):.3f}..{max(row['accuracies']):.3f}]"
         lines.append(f"{row['dataset']:<18} {str(row['forget_bias']):<12} {row['accuracy_mean']:>13.4f} {spread:>15}")
+    if report.get("curve"):
+        lines += ["", "3. GunPoint during training (seed 0): loss over the last steps, test accuracy, representation "
+                  "spread", f"{'forget_bias':<12} {'steps':>6} {'loss':>7} {'accuracy':>9} {'spread':>7}"]
+        for row in report["curve"]:
+            for point in row["points"]:
+                lines.append(f"{str(row['forget_bias']):<12} {point['steps']:>6} {point['loss']:>7.4f} "
+                             f"{point['accuracy']:>9.4f} {point['spread']:>7.3f}")
     return "\n".join(lines)
 
 
@@ -101,6 +137,8 @@ def main(argv=None):
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     parser.add_argument("--datasets", nargs="+", default=["GunPoint", "ItalyPowerDemand"],
                         help="datasets of the accuracy part (univariate)")
+    parser.add_argument("--curve-steps", type=int, default=0, help="part 3: steps between measurements (0: skip)")
+    parser.add_argument("--curve-chunks", type=int, default=4, help="part 3: number of measurements")
     add_common_arguments(parser, device=False)
     args = parser.parse_args(argv)
     report = {
@@ -121,6 +159,10 @@ def main(argv=None):
             accuracies = [fresh_accuracy(name, forget_bias, seed) for seed in args.seeds]
             report["accuracy"].append({"dataset": name, "forget_bias": forget_bias, "accuracies": accuracies,
                                        "accuracy_mean": statistics.fmean(accuracies)})
+    if args.curve_steps:
+        report["curve"] = [{"forget_bias": forget_bias,
+                            "points": training_curve(forget_bias, args.curve_steps, args.curve_chunks)}
+                           for forget_bias in FORGET_BIASES]
     return publish(report, render(report), args.output)
 
 
