@@ -70,8 +70,8 @@ def sensitivity_profile(X, forget_bias, seed):
     return {lag: float(per_step[-1 - lag] / per_step[-1]) for lag in LAGS}
 
 
-def fresh_accuracy(name, forget_bias, seed):
-    X_train, y_train, X_test, y_test = load_dataset(name, split=None)
+def fresh_accuracy(data, forget_bias, seed):
+    X_train, y_train, X_test, y_test = data
     estimator = LSTMEncoderClassifier(nb_steps=1, forget_bias=forget_bias, device="cpu", random_state=seed)
     pipeline = make_pipeline(ChannelScaler(), estimator)
     with warnings.catch_warnings():
@@ -80,9 +80,9 @@ def fresh_accuracy(name, forget_bias, seed):
     return float(pipeline.score(X_test, y_test))
 
 
-def training_curve(forget_bias, steps, chunks):
+def training_curve(data, forget_bias, steps, chunks):
     """Loss, test accuracy and representation spread every ``steps`` steps of one GunPoint fit."""
-    X_train, y_train, X_test, y_test = load_dataset("GunPoint", split=None)
+    X_train, y_train, X_test, y_test = data
     scaler = ChannelScaler().fit(X_train)
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     estimator = LSTMEncoderClassifier(nb_steps=steps, forget_bias=forget_bias, warm_start=True, device="cpu",
@@ -149,19 +149,21 @@ def main(argv=None):
         "sensitivity": [],
         "accuracy": [],
     }
-    X_gunpoint = ChannelScaler().fit_transform(load_dataset("GunPoint")[0])
+    data = {name: load_dataset(name, split=None) for name in {"GunPoint", *args.datasets}}
+    X_gunpoint = ChannelScaler().fit_transform(data["GunPoint"][0])
     for forget_bias in FORGET_BIASES:
         profiles = [sensitivity_profile(X_gunpoint, forget_bias, seed) for seed in args.seeds]
         lags = {str(lag): math.exp(statistics.fmean(math.log(p[lag]) for p in profiles)) for lag in LAGS}
         report["sensitivity"].append({"forget_bias": forget_bias, "lags": lags})
     for name in args.datasets:
         for forget_bias in FORGET_BIASES:
-            accuracies = [fresh_accuracy(name, forget_bias, seed) for seed in args.seeds]
+            accuracies = [fresh_accuracy(data[name], forget_bias, seed) for seed in args.seeds]
             report["accuracy"].append({"dataset": name, "forget_bias": forget_bias, "accuracies": accuracies,
                                        "accuracy_mean": statistics.fmean(accuracies)})
     if args.curve_steps:
         report["curve"] = [{"forget_bias": forget_bias,
-                            "points": training_curve(forget_bias, args.curve_steps, args.curve_chunks)}
+                            "points": training_curve(data["GunPoint"], forget_bias, args.curve_steps,
+                                                     args.curve_chunks)}
                            for forget_bias in FORGET_BIASES]
     return publish(report, render(report), args.output)
 
