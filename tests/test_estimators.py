@@ -12,6 +12,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline
+from sklearn.svm import SVC
 
 from tsrepr_sklearn import CausalCNNEncoderClassifier, LSTMEncoderClassifier
 
@@ -120,6 +121,34 @@ def test_default_classifier_follows_the_original_rule():
     assert search.call_args.args[1] == {"C": [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3, 1e4, np.inf]}
     assert search.call_args.kwargs["cv"] == 5
     assert chosen in search.call_args.args[1]["C"]
+
+
+
+class _FailingSVC(SVC):
+    """An SVC whose fit fails for the C values in ``failing`` (class attribute set by the test)."""
+
+    failing = ()
+
+    def fit(self, X, y, sample_weight=None):
+        if self.C in self.failing:
+            raise ValueError("The dual coefficients or intercepts are not finite.")
+        return super().fit(X, y, sample_weight)
+
+
+@pytest.mark.parametrize("failing, warned", [((np.inf,), False), ((np.inf, 1.0), True)], ids=["hard-margin", "finite-C"])
+def test_grid_search_failures_of_the_hard_margin_candidate_are_logged_not_warned(failing, warned, caplog):
+    """C=inf cannot fit folds that are not separable: expected, so logged; any other failure still warns."""
+    features, y = two_class_data(n=60)
+    features = features[:, 0, :]
+    with mock.patch("tsrepr_sklearn.base.SVC", _FailingSVC), mock.patch.object(_FailingSVC, "failing", failing), \
+            warnings.catch_warnings(record=True) as caught, caplog.at_level("INFO", logger="tsrepr_sklearn.base"):
+        warnings.simplefilter("always")
+        chosen = tiny()._make_classifier(features, y).C
+    non_finite = [w for w in caught if "test scores are non-finite" in str(w.message)]
+    assert bool(non_finite) is warned
+    assert chosen not in failing
+    assert "fits failed out of a total of 50" in caplog.text
+    assert ("hard-margin candidate (C=inf) scored NaN" in caplog.text) is not warned
 
 
 def test_custom_classifier_and_available_methods():

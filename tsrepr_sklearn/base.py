@@ -368,9 +368,15 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             # C=inf (hard margin) cannot fit folds that are not separable; such candidates score NaN and lose
             warnings.simplefilter("always", FitFailedWarning)
             search.fit(features, y)
+        scores = search.cv_results_["mean_test_score"]
+        only_hard_margin_failed = all(C == np.inf for C in search.cv_results_["param_C"][~np.isfinite(scores)])
         for warning in caught:
+            message = str(warning.message)
             if issubclass(warning.category, FitFailedWarning):
-                logger.info("SVM grid search: %s", str(warning.message).splitlines()[1])
+                logger.info("SVM grid search: %s", message.splitlines()[1])
+            elif only_hard_margin_failed and message.startswith("One or more of the test scores are non-finite"):
+                # the expected failure above, already logged; the other candidates decide
+                logger.info("SVM grid search: the hard-margin candidate (C=inf) scored NaN and was not chosen")
             else:
                 warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
         logger.info("SVM grid search chose C=%s", search.best_params_["C"])
