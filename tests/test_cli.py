@@ -125,11 +125,21 @@ def test_failed_output_check_costs_no_training(data_files, capsys):
     assert status == 1 and "trained" not in out
 
 
-def test_usage_errors_exit_2(capsys):
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["fit"], "one of the arguments --dataset --train is required"),
+        # --param device=... would be overridden by --device's default: refused, not ignored
+        (["fit", "--dataset", "GunPoint", "--param", "device=cuda"], "device has an option of its own: use --device"),
+        (["fit", "--dataset", "GunPoint", "--param", "random_state=3"], "use --seed"),
+        (["fit", "--dataset", "GunPoint", "--param", "verbose=0"], "use --quiet"),
+    ],
+)
+def test_usage_errors_exit_2(capsys, argv, message):
     with pytest.raises(SystemExit) as exc:
-        main(["fit"])
+        main(argv)
     assert exc.value.code == 2
-    assert "one of the arguments --dataset --train is required" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("entry", [["-m", "tsrepr_sklearn"], ["-c", "from tsrepr_sklearn.cli import main; "

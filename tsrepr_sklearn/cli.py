@@ -107,10 +107,19 @@ def _apply_normalisation(metadata, X):
 # --------------------------------------------------------------------------- commands
 
 
+#: Parameters that have an option of their own; through --param they would be overridden by its default.
+_OWN_OPTION = {
+    "device": "--device", "random_state": "--seed", "verbose": "--quiet", "nb_steps": "--nb-steps",
+    "batch_size": "--batch-size", "compared_length": "--compared-length",
+}
+
+
 def _parse_param(text):
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    if key in _OWN_OPTION:
+        raise argparse.ArgumentTypeError(f"{key} has an option of its own: use {_OWN_OPTION[key]}")
     try:
         return key, json.loads(value)
     except json.JSONDecodeError:
