@@ -80,19 +80,37 @@ def test_subset_invariance_at_float32_tolerance(estimator_class):
     np.testing.assert_allclose(clf.transform(X[7:11]), clf.transform(X)[7:11], rtol=1e-5, atol=1e-6)
 
 
-def test_same_seed_same_results_and_global_rng_untouched(estimator_class):
+def global_random_states():
+    """numpy's full global state (key and position: a few draws change only the position) and torch's."""
+    _, key, position, *_ = np.random.get_state()
+    return key.copy(), position, torch.get_rng_state().clone()
+
+
+def assert_global_random_states_are(expected):
+    key, position, torch_state = global_random_states()
+    np.testing.assert_array_equal(key, expected[0])
+    assert position == expected[1]
+    assert torch.equal(torch_state, expected[2])
+
+
+@pytest.mark.parametrize("random_state", [3, None])
+def test_same_seed_same_results_and_global_rng_untouched(estimator_class, random_state, tmp_path):
     X, y = two_class_data()
-    numpy_state = np.random.get_state()[1].copy()
-    torch_state = torch.get_rng_state().clone()
-    a = tiny(estimator_class, random_state=3).fit(X, y)
+    before = global_random_states()
+    a = tiny(estimator_class, random_state=random_state).fit(X, y)
+    a.fit_classifier(X, y)
+    pickle.loads(pickle.dumps(a))
+    a.save(tmp_path / "model.pt")
+    type(a).load(tmp_path / "model.pt")
+    assert_global_random_states_are(before)
+    if random_state is None:
+        return
     b = tiny(estimator_class, random_state=3).fit(X, y)
     c = tiny(estimator_class, random_state=4).fit(X, y)
     np.testing.assert_array_equal(a.transform(X), b.transform(X))
     np.testing.assert_array_equal(a.history_, b.history_)
     np.testing.assert_array_equal(a.predict(X), b.predict(X))
     assert not np.array_equal(a.transform(X), c.transform(X))
-    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)
-    assert torch.equal(torch.get_rng_state(), torch_state)
     # refitting the same estimator replays the same training
     np.testing.assert_array_equal(a.fit(X, y).transform(X), b.transform(X))
 
@@ -184,6 +202,10 @@ def test_fit_encoder_then_fit_classifier_and_warm_start():
     clf.set_params(warm_start=True).fit_encoder(X)
     assert clf.n_steps_ == 6 and clf.history_.shape == (6,)
     assert not np.allclose(clf.transform(X), before)
+    # the classifier was fitted on the old encoder's representations: dropped, never used stale
+    assert not hasattr(clf, "classifier_") and not hasattr(clf, "classes_")
+    with pytest.raises(Exception, match="not fitted"):
+        clf.predict(X)
     # a continuation equals neither a restart nor a replay of the first steps
     restarted = tiny().fit_encoder(X)
     assert not np.allclose(restarted.transform(X), clf.transform(X))
@@ -268,6 +290,20 @@ def test_model_trained_on_cuda_loads_on_a_cpu_only_machine():
         restored.__setstate__(state)
     assert restored.device_ == torch.device("cpu")
     assert next(restored.encoder_.parameters()).device.type == "cpu"
+    np.testing.assert_array_equal(restored.transform(X), clf.transform(X))
+
+
+def test_model_trained_on_a_missing_gpu_loads_on_the_cpu():
+    """A model from cuda:2 on a machine with one GPU: the CPU, not a failed .to('cuda:2')."""
+    X, y = two_class_data()
+    clf = tiny().fit(X, y)
+    state = clf.__getstate__()
+    state["device_"] = "cuda:2"
+    restored = CausalCNNEncoderClassifier.__new__(CausalCNNEncoderClassifier)
+    with mock.patch("torch.cuda.is_available", return_value=True), \
+            mock.patch("torch.cuda.device_count", return_value=1):
+        restored.__setstate__(state)
+    assert restored.device_ == torch.device("cpu")
     np.testing.assert_array_equal(restored.transform(X), clf.transform(X))
 
 

@@ -1,11 +1,13 @@
 """Faults during training and encoding: divergence, interruption, checkpoints, out-of-memory, reproducibility."""
 
 import hashlib
+import signal
 import subprocess
 import sys
 import textwrap
 import warnings
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -18,6 +20,7 @@ from tests.test_estimators import tiny, two_class_data
 from tsrepr_sklearn import CausalCNNEncoderClassifier
 from tsrepr_sklearn.encoding import encode_series
 from tsrepr_sklearn.networks import CausalCNNEncoder
+from tsrepr_sklearn.persistence import save_estimator
 from tsrepr_sklearn.training import TrainingDivergedError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -97,6 +100,27 @@ def test_keyboard_interrupt_before_the_first_step_still_gives_a_usable_estimator
     assert clf.n_steps_ == 0 and clf.predict(X).shape == (len(X),)
 
 
+
+def test_ctrl_c_during_an_optimizer_step_never_leaves_weights_ahead_of_the_history(monkeypatch):
+    """SIGINT right after the weights changed, before the step is recorded: the step counts, then training stops."""
+    X, y = two_class_data()
+    applied = []
+    adam_step = torch.optim.Adam.step
+
+    def step_then_ctrl_c(self, *args, **kwargs):
+        result = adam_step(self, *args, **kwargs)
+        applied.append(1)
+        if len(applied) == 3:
+            signal.raise_signal(signal.SIGINT)  # delivered as KeyboardInterrupt at the next bytecode
+        return result
+
+    monkeypatch.setattr(torch.optim.Adam, "step", step_then_ctrl_c)
+    handler = signal.getsignal(signal.SIGINT)
+    with pytest.warns(UserWarning, match="interrupted after 3 of 10"):
+        clf = tiny(nb_steps=10).fit_encoder(X)
+    assert clf.n_steps_ == len(applied) == 3
+    assert signal.getsignal(signal.SIGINT) is handler  # the handler in place before training is back
+
 # --------------------------------------------------------------------------- checkpoints
 
 
@@ -105,9 +129,10 @@ def test_checkpoints_are_written_and_resume_with_warm_start(tmp_path):
     path = tmp_path / "checkpoint.pt"
     clf = tiny(nb_steps=5, checkpoint=str(path), checkpoint_every=2).fit(X, y)
     saved = CausalCNNEncoderClassifier.load(path)
-    assert saved.n_steps_ == 5  # the final state is written at the end too
+    assert saved.n_steps_ == 5  # the final state is written at the end too, classifier included
     np.testing.assert_array_equal(saved.history_, clf.history_)
     np.testing.assert_array_equal(saved.transform(X), clf.transform(X))
+    np.testing.assert_array_equal(saved.decision_function(X), clf.decision_function(X))
     # the optimizer state travels: resuming equals continuing the same estimator
     saved.set_params(warm_start=True, nb_steps=3, checkpoint=None)
     clf.set_params(warm_start=True, nb_steps=3, checkpoint=None)
@@ -116,6 +141,27 @@ def test_checkpoints_are_written_and_resume_with_warm_start(tmp_path):
     assert saved.n_steps_ == clf.n_steps_ == 8
     np.testing.assert_array_equal(saved.history_, clf.history_)
     np.testing.assert_array_equal(saved.transform(X), clf.transform(X))
+
+
+def test_checkpoints_of_a_continued_fit_never_pair_the_new_encoder_with_the_old_classifier(tmp_path):
+    X, y = two_class_data()
+    path = tmp_path / "checkpoint.pt"
+    clf = tiny(nb_steps=3).fit(X, y)
+    old_decision = clf.decision_function(X)
+    intermediate = []
+
+    def record(estimator, checkpoint_path):
+        save_estimator(estimator, checkpoint_path)
+        intermediate.append(CausalCNNEncoderClassifier.load(checkpoint_path))
+
+    clf.set_params(warm_start=True, nb_steps=4, checkpoint=str(path), checkpoint_every=2)
+    with mock.patch("tsrepr_sklearn.base.save_estimator", side_effect=record):
+        clf.fit(X, y)
+    # during training: the encoder only; after fit: the new encoder with the classifier fitted on it
+    assert [m.n_steps_ for m in intermediate] == [5, 7, 7, 7]
+    assert [hasattr(m, "classifier_") for m in intermediate] == [False, False, False, True]
+    np.testing.assert_array_equal(intermediate[-1].decision_function(X), clf.decision_function(X))
+    assert not np.allclose(clf.decision_function(X), old_decision)
 
 
 def test_interrupted_training_leaves_a_checkpoint_of_the_steps_done(tmp_path, monkeypatch):

@@ -146,6 +146,27 @@ def test_from_original_reproduces_the_original_network(tmp_path, architecture):
     assert clf.predict(X).shape == (5,)
 
 
+def test_numpy_scalar_parameters_are_saved_as_numbers(tmp_path):
+    """GridSearchCV grids built with numpy give numpy scalars; save and checkpoints must take them."""
+    X, y = two_class_data()
+    path = tmp_path / "model.pt"
+    clf = tiny(depth=np.int64(1), lr=np.float64(0.01), random_state=np.int64(5), checkpoint=str(path)).fit(X, y)
+    loaded = CausalCNNEncoderClassifier.load(path)
+    params = loaded.get_params()
+    assert (params["depth"], params["lr"], params["random_state"]) == (1, 0.01, 5)
+    assert type(params["depth"]) is int and type(params["random_state"]) is int
+    np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+
+
+def test_from_original_reads_the_original_files_unlimited_compared_length(tmp_path):
+    """The original wrote compared_length=numpy.inf as the JSON token Infinity: no limit, i.e. None."""
+    path = tmp_path / "CricketX_hyperparameters.json"
+    path.write_text('{"compared_length": Infinity, "depth": 10, "cuda": false, "gpu": 0}')
+    clf = CausalCNNEncoderClassifier.from_original(path)
+    assert clf.compared_length is None and clf.depth == 10
+    assert CausalCNNEncoderClassifier.from_original({"compared_length": 50}).compared_length == 50
+
+
 def test_from_original_rejects_unknown_keys_and_warns_on_ignored_ones():
     with pytest.raises(ValueError, match="unknown keys"):
         CausalCNNEncoderClassifier.from_original({"bogus": 1})

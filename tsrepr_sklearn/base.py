@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import numbers
 import os
 import warnings
@@ -143,7 +144,7 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         return encoder.to(device)
 
     def _make_optimizer(self):
-        return torch.optim.Adam(self.encoder_.parameters(), lr=self.lr)
+        return torch.optim.Adam(self.encoder_.parameters(), lr=float(self.lr))  # a numpy lr could not be saved
 
     # ------------------------------------------------------------------ fitting
 
@@ -170,7 +171,9 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         """Train the encoder only, without labels.
 
         With ``warm_start=True`` and an encoder already fitted, training
-        continues from it for ``nb_steps`` more steps.
+        continues from it for ``nb_steps`` more steps, and the classifier
+        fitted on the previous representations is removed (call
+        :meth:`fit_classifier` again).
 
         Parameters
         ----------
@@ -232,7 +235,10 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             self.n_steps_ = 0
         else:
             for param_group in self.optimizer_.param_groups:
-                param_group["lr"] = self.lr
+                param_group["lr"] = float(self.lr)
+            # the classifier was fitted on the representations of the encoder about to change
+            for attribute in ("classifier_", "classes_"):
+                self.__dict__.pop(attribute, None)
         prior_history = self.history_
         try:
             history = train_encoder(
@@ -287,7 +293,7 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                     "distributed=True needs a torch.distributed process group: launch the script with torchrun "
                     "(see the scaling guide), or call torch.distributed.init_process_group first."
                 )
-            backend = "nccl" if torch.cuda.is_available() and self.device != "cpu" else "gloo"
+            backend = "nccl" if torch.cuda.is_available() and resolve_device(self.device).type == "cuda" else "gloo"
             dist.init_process_group(backend=backend)
         return dist.group.WORLD
 
@@ -356,13 +362,15 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         if self.classifier is not None:
             return clone(self.classifier).fit(features, y)
         C = np.inf if self.penalty is None or self.penalty == 0 else 1.0 / self.penalty
-        svm = SVC(C=C, gamma="scale", max_iter=10_000_000)
+        # scikit-learn seeds libsvm from the global numpy state unless given a seed
+        svm_seed = int(self._seed_sequence(continuing=False).spawn(3)[2].generate_state(1)[0] >> 1)
+        svm = SVC(C=C, gamma="scale", max_iter=10_000_000, random_state=svm_seed)
         _, counts = np.unique(y, return_counts=True)
         if self.penalty is not None or features.shape[0] < 50 or counts.min() < 5:
             return svm.fit(features, y)
         search = GridSearchCV(svm, {"C": list(SVM_C_GRID)}, cv=5, error_score=np.nan)
         if features.shape[0] > 10_000:
-            # as the original: choose C on a stratified subset of 10,000 series
+            # as the original: choose C, and fit the returned SVM, on a stratified subset of 10,000 series
             features, _, y, _ = train_test_split(features, y, train_size=10_000, random_state=0, stratify=y)
         with warnings.catch_warnings(record=True) as caught:
             # C=inf (hard margin) cannot fit folds that are not separable; such candidates score NaN and lose
@@ -438,6 +446,8 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         features = self._encode(X_checked, lengths)
         if y is not None:
             self._fit_classifier(features, y)
+            if self.checkpoint is not None:  # the last checkpoint is then the complete model
+                self._write_checkpoint()
         return features
 
     def encode_window(self, X, window, stride=1):
@@ -545,10 +555,11 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     def _restore_encoder(self, state):
         """Rebuild ``encoder_`` (and ``optimizer_``) from CPU tensors, on the saved device if available."""
         device = torch.device(state["device_"])
-        if device.type == "cuda" and not torch.cuda.is_available():
-            logger.info("Model trained on %s loaded on the CPU (CUDA is not available).", device)
+        if device.type == "cuda" and not _cuda_device_exists(device):
+            logger.info("Model trained on %s loaded on the CPU (this machine has no such CUDA device).", device)
             device = torch.device("cpu")
-        encoder = self._encoder_class(**state["encoder_kwargs_"])
+        with torch.random.fork_rng(devices=[]):  # the initial weights are overwritten: keep the global state
+            encoder = self._encoder_class(**state["encoder_kwargs_"])
         encoder.load_state_dict(state["encoder_"])
         self.encoder_kwargs_ = state["encoder_kwargs_"]
         self.encoder_ = encoder.to(device).eval()
@@ -607,7 +618,8 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         number of channels of the encoder in ``encoder_path`` (the estimators
         otherwise read it from the data); ``early_stopping`` is ignored with a
         warning, because training here always runs ``nb_steps`` steps; keys of
-        the other architecture are ignored with a warning.
+        the other architecture are ignored with a warning. A ``compared_length``
+        of ``Infinity`` (the original's ``numpy.inf``, no limit) becomes ``None``.
 
         Parameters
         ----------
@@ -637,6 +649,8 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         for key, value in original.items():
             if key in ("cuda", "gpu", "in_channels", "early_stopping"):
                 continue
+            if key == "compared_length" and value is not None and not math.isfinite(value):
+                value = None  # the original's numpy.inf (JSON Infinity): no limit
             if key in valid:
                 params[key] = value
             else:
@@ -663,6 +677,10 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             estimator.history_ = np.empty(0)
             estimator.n_steps_ = 0
         return estimator
+
+
+def _cuda_device_exists(device):
+    return torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
 
 
 def _check_finite_output(features, X, valid_windows=None):

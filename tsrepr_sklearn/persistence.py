@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import numbers
 import os
 import pickle
 import re
@@ -186,9 +187,16 @@ def _json_params(estimator):
     params["device"] = str(params["device"])
     if params.get("checkpoint") is not None:
         params["checkpoint"] = os.fspath(params["checkpoint"])
-    if not (params["random_state"] is None or isinstance(params["random_state"], int)):
-        params["random_state"] = None
-    return json.dumps(params)
+    if not (params["random_state"] is None or isinstance(params["random_state"], numbers.Integral)):
+        params["random_state"] = None  # a RandomState instance: not a value that can be written
+    # numpy scalars pass the parameter validation (GridSearchCV grids built with numpy make them)
+    return json.dumps(params, default=_numpy_scalar)
+
+
+def _numpy_scalar(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"parameter value {value!r} of type {type(value).__name__} cannot be saved")
 
 
 def optimizer_state_to_cpu(state_dict):
@@ -356,7 +364,7 @@ def save_estimator(estimator, path, *, metadata=None):
         "format_version": FORMAT_VERSION,
         "class": type(estimator).__name__,
         "params": _json_params(estimator),
-        "encoder_kwargs": json.dumps(estimator.encoder_kwargs_),
+        "encoder_kwargs": json.dumps(estimator.encoder_kwargs_, default=_numpy_scalar),
         "encoder_state": {k: v.detach().cpu() for k, v in estimator.encoder_.state_dict().items()},
         "history": torch.as_tensor(estimator.history_, dtype=torch.float64),
         "n_steps": int(estimator.n_steps_),

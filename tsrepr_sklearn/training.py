@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import math
+import signal
+import threading
 
 import numpy as np
 import torch
@@ -245,8 +248,9 @@ def train_encoder(
                         )
                     if keep_last_finite:
                         snapshot = (copy.deepcopy(encoder.state_dict()), copy.deepcopy(optimizer.state_dict()))
-                    optimizer.step()
-                    losses.append(loss)
+                    with _interrupt_deferred():  # a step is applied and recorded whole, or not at all
+                        optimizer.step()
+                        losses.append(loss)
                     progress.update()
                     if verbose and (len(losses) % 10 == 0 or len(losses) == nb_steps):
                         progress.set_postfix(loss=f"{float(torch.stack(losses[-10:]).mean()):.4f}")
@@ -266,6 +270,27 @@ def train_encoder(
     finally:
         encoder.eval()
     return _as_history(losses)
+
+
+@contextlib.contextmanager
+def _interrupt_deferred():
+    """Hold Ctrl-C (SIGINT) until the block ends, then deliver it to the handler in place.
+
+    Only the main thread receives signals, and a handler that was not installed from Python cannot be
+    put back: in those cases the block runs as is.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous is None:
+        yield
+        return
+    received = []
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        signal.raise_signal(signal.SIGINT)
 
 
 def _step_backward(encoder, data, geometry, negative_penalty, save_memory, process_group):
