@@ -158,6 +158,14 @@ def test_numpy_scalar_parameters_are_saved_as_numbers(tmp_path):
     np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
 
 
+def test_a_random_state_instance_is_saved_as_none_with_a_warning(tmp_path):
+    X, y = two_class_data()
+    clf = tiny(random_state=np.random.RandomState(0)).fit(X, y)
+    with pytest.warns(UserWarning, match="stores random_state=None"):
+        clf.save(tmp_path / "model.pt")
+    assert CausalCNNEncoderClassifier.load(tmp_path / "model.pt").random_state is None
+
+
 def test_from_original_reads_the_original_files_unlimited_compared_length(tmp_path):
     """The original wrote compared_length=numpy.inf as the JSON token Infinity: no limit, i.e. None."""
     path = tmp_path / "CricketX_hyperparameters.json"

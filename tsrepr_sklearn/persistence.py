@@ -188,7 +188,13 @@ def _json_params(estimator):
     if params.get("checkpoint") is not None:
         params["checkpoint"] = os.fspath(params["checkpoint"])
     if not (params["random_state"] is None or isinstance(params["random_state"], numbers.Integral)):
-        params["random_state"] = None  # a RandomState instance: not a value that can be written
+        warnings.warn(
+            "random_state is a RandomState instance, which the safe format cannot hold: the file stores "
+            "random_state=None, so refitting the loaded estimator is not reproducible. Use an int seed.",
+            UserWarning,
+            stacklevel=4,
+        )
+        params["random_state"] = None
     # numpy scalars pass the parameter validation (GridSearchCV grids built with numpy make them)
     return json.dumps(params, default=_numpy_scalar)
 
@@ -336,6 +342,12 @@ def save_estimator(estimator, path, *, metadata=None):
         JSON-serialisable information stored with the model (the command
         line stores its normalisation there); read back by
         :func:`read_metadata`.
+
+    Warns
+    -----
+    UserWarning
+        If ``random_state`` is a ``RandomState`` instance: it is stored as
+        ``None``.
 
     Examples
     --------
