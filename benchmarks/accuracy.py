@@ -94,6 +94,9 @@ def run_one(name, encoder, seed, args, data):
         "other_load_cores": load.cores,
         "svm_C": float(estimator.classifier_.C),
         "final_loss": float(estimator.history_[-10:].mean()),
+        # every estimator parameter, so that a results file says which defaults it was measured with
+        "params": {key: value if isinstance(value, (int, float, str, bool, type(None))) else repr(value)
+                   for key, value in estimator.get_params(deep=False).items()},
     }
 
 
