@@ -9,12 +9,15 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 
+import tsrepr_sklearn.training as training
 from tsrepr_sklearn import CausalCNNEncoderClassifier, LSTMEncoderClassifier
+from tsrepr_sklearn.sampling import sample_triplets
 
 TINY = dict(nb_steps=3, batch_size=4, nb_random_samples=2, device="cpu", random_state=0)
 CNN = dict(channels=4, depth=2, reduced_size=4, out_channels=3)
@@ -43,10 +46,12 @@ def test_fit_transform_predict_shapes_and_string_labels(estimator_class):
     clf = tiny(estimator_class).fit(X, y)
     features = clf.transform(X)
     assert features.shape == (20, 3) and features.dtype == np.float32
-    assert set(clf.predict(X)) <= {"a", "b"}
     np.testing.assert_array_equal(clf.classes_, ["a", "b"])
     assert clf.history_.shape == (3,) and clf.n_steps_ == 3 and clf.n_channels_in_ == 1
-    assert 0.0 <= clf.score(X, y) <= 1.0
+    # predict is the classifier on each series' own representation (row order kept)
+    np.testing.assert_array_equal(clf.predict(X), clf.classifier_.predict(features))
+    np.testing.assert_array_equal(clf.decision_function(X), clf.classifier_.decision_function(features))
+    assert clf.score(X, y) == 1.0  # the hard-margin SVM separates the training representations
 
 
 def test_input_forms_agree(estimator_class):
@@ -134,11 +139,17 @@ def test_default_classifier_follows_the_original_rule():
     assert clf.classifier_.C == np.inf and clf.classifier_.gamma == "scale"
     assert tiny(penalty=0.5).fit(X, y).classifier_.C == pytest.approx(2.0)
     X, y = two_class_data(n=60)
-    with mock.patch("tsrepr_sklearn.base.GridSearchCV", wraps=GridSearchCV) as search:
+    searches = []
+
+    def make_search(*args, **kwargs):
+        searches.append(GridSearchCV(*args, **kwargs))
+        return searches[-1]
+
+    with mock.patch("tsrepr_sklearn.base.GridSearchCV", side_effect=make_search) as search:
         chosen = tiny().fit(X, y).classifier_.C
     assert search.call_args.args[1] == {"C": [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3, 1e4, np.inf]}
     assert search.call_args.kwargs["cv"] == 5
-    assert chosen in search.call_args.args[1]["C"]
+    assert chosen == searches[0].best_params_["C"]
 
 
 
@@ -194,7 +205,7 @@ def test_fit_encoder_then_fit_classifier_and_warm_start():
     X, y = two_class_data()
     clf = tiny().fit_encoder(X)
     assert clf.transform(X).shape == (20, 3) and not hasattr(clf, "classifier_")
-    with pytest.raises(Exception, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         clf.predict(X)
     clf.fit_classifier(X[:10:2].tolist() + X[1:10:2].tolist(), ["a"] * 5 + ["b"] * 5)
     assert clf.predict(X).shape == (20,)
@@ -204,11 +215,20 @@ def test_fit_encoder_then_fit_classifier_and_warm_start():
     assert not np.allclose(clf.transform(X), before)
     # the classifier was fitted on the old encoder's representations: dropped, never used stale
     assert not hasattr(clf, "classifier_") and not hasattr(clf, "classes_")
-    with pytest.raises(Exception, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         clf.predict(X)
-    # a continuation equals neither a restart nor a replay of the first steps
-    restarted = tiny().fit_encoder(X)
-    assert not np.allclose(restarted.transform(X), clf.transform(X))
+    # a continuation draws new triplets: it does not replay the first fit's
+    drawn = []
+
+    def record(*args, **kwargs):
+        drawn.append(sample_triplets(*args, **kwargs))
+        return drawn[-1]
+
+    with mock.patch("tsrepr_sklearn.training.sample_triplets", side_effect=record):
+        tiny().fit_encoder(X).set_params(warm_start=True).fit_encoder(X)
+    assert len(drawn) == 6
+    geometry = [np.concatenate([g.anchor_series, g.anchor_start, g.negative_series.ravel()]) for g in drawn]
+    assert not any(np.array_equal(geometry[i], geometry[i + 3]) for i in range(3))
 
 
 def test_encode_window_matches_encoding_each_window():
@@ -276,8 +296,12 @@ def test_pickle_round_trip_keeps_results(estimator_class, dump, tmp_path):
         loaded = joblib.load(tmp_path / "model.joblib")
     np.testing.assert_array_equal(loaded.transform(X), clf.transform(X))
     np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
-    loaded.set_params(warm_start=True).fit_encoder(X)  # the optimizer came along
+    # the optimizer state came along: continuing the copy equals continuing the original
+    loaded.set_params(warm_start=True).fit_encoder(X)
+    clf.set_params(warm_start=True).fit_encoder(X)
     assert loaded.n_steps_ == 6
+    np.testing.assert_array_equal(loaded.history_, clf.history_)
+    np.testing.assert_array_equal(loaded.transform(X), clf.transform(X))
 
 
 def test_model_trained_on_cuda_loads_on_a_cpu_only_machine():
@@ -309,10 +333,23 @@ def test_model_trained_on_a_missing_gpu_loads_on_the_cpu():
 
 def test_save_memory_training_equals_default_training():
     X, y = two_class_data()
-    a = tiny(save_memory=True).fit(X, y)
+    with mock.patch("tsrepr_sklearn.training.triplet_loss_backward", wraps=training.triplet_loss_backward) as spy:
+        a = tiny(save_memory=True).fit(X, y)
+    assert spy.call_count == 3 and all(call.args[4] is True for call in spy.call_args_list)  # it reached training
     b = tiny(save_memory=False).fit(X, y)
     np.testing.assert_allclose(a.history_, b.history_, rtol=1e-4)
     np.testing.assert_allclose(a.transform(X), b.transform(X), rtol=1e-3, atol=1e-5)
+
+
+def test_loss_parameters_reach_training():
+    """negative_penalty and compared_length are passed to the loss and the sampling, not dropped."""
+    X, y = two_class_data(length=40)
+    with mock.patch("tsrepr_sklearn.training.triplet_loss_backward", wraps=training.triplet_loss_backward) as loss, \
+            mock.patch("tsrepr_sklearn.training.sample_triplets", wraps=sample_triplets) as sampling:
+        clf = tiny(negative_penalty=5.0, compared_length=7).fit(X, y)
+    assert [call.args[3] for call in loss.call_args_list] == [5.0] * 3
+    assert [call.args[4] for call in sampling.call_args_list] == [7] * 3
+    assert not np.allclose(clf.history_, tiny(compared_length=7).fit(X, y).history_)
 
 
 def test_invalid_parameters_are_rejected():

@@ -105,6 +105,13 @@ def test_load_rejects_corrupted_newer_and_malicious_files(tmp_path):
     torch.save(archive, tmp_path / "newer.pt")
     with pytest.raises(ValueError, match="newer"):
         CausalCNNEncoderClassifier.load(tmp_path / "newer.pt")
+    # a readable file whose content changed after it was written (one weight): the checksum catches it
+    archive = torch.load(tmp_path / "model.pt", weights_only=True)
+    weight = next(key for key, value in archive["encoder_state"].items() if value.is_floating_point())
+    archive["encoder_state"][weight] = archive["encoder_state"][weight] + 1e-3
+    torch.save(archive, tmp_path / "tampered.pt")
+    with pytest.raises(ValueError, match="checksum does not match"):
+        CausalCNNEncoderClassifier.load(tmp_path / "tampered.pt")
     marker = tmp_path / "pwned"
 
     class Payload:
