@@ -135,8 +135,13 @@ def render(report):
         + ("ChannelScaler fitted on the training split only (no test statistics)"
            if report.get("normalization", "train") == "train" else
            "ChannelScaler fitted on the training and test splits pooled (the original code's leak)"),
-        "",
     ]
+    variants = sorted({r["encoder"] for r in report["runs"] if ENCODERS[r["encoder"]][1]})
+    if variants:
+        lines.append("variants : " + "; ".join(
+            f"{name}: " + ", ".join(f"{key}={value}" for key, value in ENCODERS[name][1].items())
+            for name in variants))
+    lines.append("")
     header = f"{'dataset':<18} {'encoder':<17} {'accuracy mean':>13} {'std':>6} {'[min..max]':>15} {'seeds':>5} " \
              f"{'paper':>6} {'diff':>7} {'fit s':>7}"
     lines += [header, "-" * len(header)]
