@@ -140,7 +140,7 @@ def render(report):
     if variants:
         lines.append("variants : " + "; ".join(
             f"{name}: " + ", ".join(f"{key}={value}" for key, value in ENCODERS[name][1].items())
-            for name in variants))
+            for name in variants) + " (instead of the settings above)")
     lines.append("")
     header = f"{'dataset':<18} {'encoder':<17} {'accuracy mean':>13} {'std':>6} {'[min..max]':>15} {'seeds':>5} " \
              f"{'paper':>6} {'diff':>7} {'fit s':>7}"

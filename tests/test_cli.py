@@ -95,6 +95,8 @@ def test_fit_bundled_dataset_with_plot_and_lstm(tmp_path, capsys):
         (["fit", "--train", "{d}/train.csv"], "unsupported file type '.csv'"),
         (["fit", "--train", "{d}/train.npz", "--param", "depth=-1"], "'depth' parameter"),
         (["fit", "--train", "{d}/train.npz", "--param", "colour=3"], "unknown parameter"),
+        (["fit", "--train", "{d}/train.npz", "--param", "nb_steps=5"],  # with TINY's --nb-steps
+         "nb_steps is given twice: by --nb-steps and by --param nb_steps=..."),
         (["fit", "--train", "{d}/train.npz", "--output", "{d}/no/such/folder/m.pt"], "does not exist"),
         (["fit", "--train", "{d}/train.npz", "--device", "cuda:7"], "cuda:7"),
         (["predict", "--model", "{d}/model.pt", "--input", "{d}/one_channel.npy"], "1 channel(s), but"),
@@ -117,6 +119,14 @@ def test_errors_are_one_line_and_exit_1(data_files, capsys, argv, message):
     assert err.startswith("tsrepr-sklearn: error: ") and err.count("\n") == 1, err
     assert message.format(d=data_files) in err
     assert "Traceback" not in err
+
+
+def test_param_sets_parameters_whose_option_is_not_given(data_files, capsys):
+    model = data_files / "model.pt"
+    tiny = [a for a in TINY if a not in ("--nb-steps", "3")]
+    status, out, _ = run(["fit", "--train", data_files / "train.npz", "--output", model, "--param", "nb_steps=2",
+                          *tiny], capsys)
+    assert status == 0 and "trained 2 steps" in out
 
 
 def test_failed_output_check_costs_no_training(data_files, capsys):

@@ -158,10 +158,21 @@ def test_checkpoints_of_a_continued_fit_never_pair_the_new_encoder_with_the_old_
     with mock.patch("tsrepr_sklearn.base.save_estimator", side_effect=record):
         clf.fit(X, y)
     # during training: the encoder only; after fit: the new encoder with the classifier fitted on it
-    assert [m.n_steps_ for m in intermediate] == [5, 7, 7, 7]
-    assert [hasattr(m, "classifier_") for m in intermediate] == [False, False, False, True]
+    assert [m.n_steps_ for m in intermediate] == [5, 7, 7]  # step 7 is written once by training, once by fit
+    assert [hasattr(m, "classifier_") for m in intermediate] == [False, False, True]
     np.testing.assert_array_equal(intermediate[-1].decision_function(X), clf.decision_function(X))
     assert not np.allclose(clf.decision_function(X), old_decision)
+
+
+def test_a_continuation_interrupted_before_its_first_step_keeps_the_classifier(monkeypatch):
+    X, y = two_class_data()
+    clf = tiny(nb_steps=3).fit(X, y)
+    decision = clf.decision_function(X)
+    interrupt_at(monkeypatch, call=1)
+    with pytest.warns(UserWarning, match="interrupted after 0 of 3"):
+        clf.set_params(warm_start=True).fit_encoder(X)
+    assert clf.n_steps_ == 3  # the encoder did not change, so its classifier still applies
+    np.testing.assert_array_equal(clf.decision_function(X), decision)
 
 
 def test_interrupted_training_leaves_a_checkpoint_of_the_steps_done(tmp_path, monkeypatch):

@@ -180,6 +180,8 @@ def test_from_original_reads_the_original_files_unlimited_compared_length(tmp_pa
     clf = CausalCNNEncoderClassifier.from_original(path)
     assert clf.compared_length is None and clf.depth == 10
     assert CausalCNNEncoderClassifier.from_original({"compared_length": 50}).compared_length == 50
+    with pytest.raises(ValueError, match="'compared_length' parameter"):  # the usual validation error
+        CausalCNNEncoderClassifier.from_original({"compared_length": "inf"})
 
 
 def test_from_original_rejects_unknown_keys_and_warns_on_ignored_ones():

@@ -236,9 +236,6 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         else:
             for param_group in self.optimizer_.param_groups:
                 param_group["lr"] = float(self.lr)
-            # the classifier was fitted on the representations of the encoder about to change
-            for attribute in ("classifier_", "classes_"):
-                self.__dict__.pop(attribute, None)
         prior_history = self.history_
         try:
             history = train_encoder(
@@ -262,14 +259,20 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         except TrainingDivergedError as exc:
             if continuing:  # back at the last finite weights, with the steps that were kept
                 self._record_history(prior_history, exc.history)
+                if len(exc.history):
+                    self._forget_classifier()
                 raise
             self._forget_fit()
             raise TrainingDivergedError(f"{exc} The estimator is left unfitted.", history=exc.history) from None
         except BaseException:
-            if not continuing:
+            if continuing:
+                self._forget_classifier()  # steps may have changed the encoder before the error
+            else:
                 self._forget_fit()
             raise
         self._record_history(prior_history, history)
+        if len(history):
+            self._forget_classifier()
         if len(history) < self.nb_steps:
             warnings.warn(
                 f"Training interrupted after {len(history)} of {self.nb_steps} steps; the estimator keeps the "
@@ -278,8 +281,8 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=4,
             )
-        if self.checkpoint is not None:
-            self._write_checkpoint()
+        if self.checkpoint is not None and (len(history) == 0 or len(history) % self.checkpoint_every):
+            self._write_checkpoint()  # unless the step callback has just written this very state
 
     def _process_group(self):
         """The default process group, initialised from torchrun's environment when needed."""
@@ -314,10 +317,16 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         for attribute in self._FITTED_ATTRIBUTES:
             self.__dict__.pop(attribute, None)
 
+    def _forget_classifier(self):
+        """Remove the classifier, fitted on the representations of an encoder that has since changed."""
+        for attribute in ("classifier_", "classes_"):
+            self.__dict__.pop(attribute, None)
+
     def _checkpoint_callback(self, prior_history):
         def callback(losses):
             if len(losses) % self.checkpoint_every == 0:
                 self._record_history(prior_history, torch.stack(losses).cpu().numpy().astype(np.float64))
+                self._forget_classifier()  # never saved beside an encoder it was not fitted on
                 self._write_checkpoint()
 
         return callback
@@ -649,7 +658,7 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         for key, value in original.items():
             if key in ("cuda", "gpu", "in_channels", "early_stopping"):
                 continue
-            if key == "compared_length" and value is not None and not math.isfinite(value):
+            if key == "compared_length" and isinstance(value, numbers.Real) and math.isinf(value) and value > 0:
                 value = None  # the original's numpy.inf (JSON Infinity): no limit
             if key in valid:
                 params[key] = value

@@ -107,11 +107,10 @@ def _apply_normalisation(metadata, X):
 # --------------------------------------------------------------------------- commands
 
 
-#: Parameters that have an option of their own; through --param they would be overridden by its default.
-_OWN_OPTION = {
-    "device": "--device", "random_state": "--seed", "verbose": "--quiet", "nb_steps": "--nb-steps",
-    "batch_size": "--batch-size", "compared_length": "--compared-length",
-}
+#: Parameters set from an option that always has a value: through --param they would be overridden.
+_OWN_OPTION = {"device": "--device", "random_state": "--seed", "verbose": "--quiet"}
+#: Parameters with an optional option: --param works, but not together with the option.
+_OPTIONAL_OPTION = {"nb_steps": "--nb-steps", "batch_size": "--batch-size", "compared_length": "--compared-length"}
 
 
 def _parse_param(text):
@@ -167,8 +166,10 @@ def command_fit(args):
     _check_writable(output, "model")
     _check_writable(args.plot, "plot")
     params = dict(args.param)
-    for key in ("nb_steps", "batch_size", "compared_length"):
+    for key, option in _OPTIONAL_OPTION.items():
         if getattr(args, key) is not None:
+            if key in params:
+                raise CommandError(f"{key} is given twice: by {option} and by --param {key}=...")
             params[key] = getattr(args, key)
     params.update(device=args.device, random_state=args.seed, verbose=0 if args.quiet else 1)
     try:
