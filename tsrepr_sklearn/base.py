@@ -171,9 +171,9 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         """Train the encoder only, without labels.
 
         With ``warm_start=True`` and an encoder already fitted, training
-        continues from it for ``nb_steps`` more steps, and the classifier
-        fitted on the previous representations is removed (call
-        :meth:`fit_classifier` again).
+        continues from it for ``nb_steps`` more steps; once a step has
+        changed the encoder, the classifier fitted on the previous
+        representations is removed (call :meth:`fit_classifier` again).
 
         Parameters
         ----------
