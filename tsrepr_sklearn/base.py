@@ -371,7 +371,8 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         if self.classifier is not None:
             return clone(self.classifier).fit(features, y)
         C = np.inf if self.penalty is None or self.penalty == 0 else 1.0 / self.penalty
-        # scikit-learn seeds libsvm from the global numpy state unless given a seed
+        # scikit-learn seeds libsvm from the global numpy state unless given a seed; child 2 of this fit's
+        # seed sequence, as children 0 and 1 seed the training (_fit_encoder)
         svm_seed = int(self._seed_sequence(continuing=False).spawn(3)[2].generate_state(1)[0] >> 1)
         svm = SVC(C=C, gamma="scale", max_iter=10_000_000, random_state=svm_seed)
         _, counts = np.unique(y, return_counts=True)
@@ -563,9 +564,11 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def _restore_encoder(self, state):
         """Rebuild ``encoder_`` (and ``optimizer_``) from CPU tensors, on the saved device if available."""
-        device = torch.device(state["device_"])
-        if device.type == "cuda" and not _cuda_device_exists(device):
-            logger.info("Model trained on %s loaded on the CPU (this machine has no such CUDA device).", device)
+        try:
+            device = resolve_device(state["device_"])
+        except ValueError:  # a CUDA device this machine lacks (resolve_device's own check)
+            logger.info("Model trained on %s loaded on the CPU (this machine has no such CUDA device).",
+                        state["device_"])
             device = torch.device("cpu")
         with torch.random.fork_rng(devices=[]):  # the initial weights are overwritten: keep the global state
             encoder = self._encoder_class(**state["encoder_kwargs_"])
@@ -686,10 +689,6 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             estimator.history_ = np.empty(0)
             estimator.n_steps_ = 0
         return estimator
-
-
-def _cuda_device_exists(device):
-    return torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
 
 
 def _check_finite_output(features, X, valid_windows=None):
