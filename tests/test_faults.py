@@ -213,6 +213,46 @@ def test_checkpoint_parameters_are_validated():
         tiny(checkpoint_every=0).fit(X, y)
 
 
+def test_a_continuation_that_fails_keeps_the_steps_it_applied_in_the_history(monkeypatch):
+    X, y = two_class_data()
+    clf = tiny(nb_steps=3, warm_start=True).fit(X, y)
+    original = training.triplet_loss_backward
+    calls = []
+
+    def step(*args, **kwargs):  # the 3rd step of the continuation runs out of memory
+        calls.append(1)
+        if len(calls) == 3:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory.")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(training, "triplet_loss_backward", step)
+    with pytest.raises(torch.cuda.OutOfMemoryError):
+        clf.set_params(nb_steps=5).fit(X, y)
+    assert clf.n_steps_ == 5 and clf.history_.shape == (5,)  # the 2 steps applied to the weights are recorded
+    assert np.isfinite(clf.history_).all()
+    assert not hasattr(clf, "classifier_")  # fitted on the representations before those steps
+    monkeypatch.setattr(training, "triplet_loss_backward", original)
+    continued = tiny(nb_steps=3, warm_start=True).fit(X, y)
+    continued.set_params(nb_steps=2).fit_encoder(X)  # the same 2 steps, without the failure
+    np.testing.assert_allclose(clf.history_, continued.history_, rtol=1e-6)
+    np.testing.assert_allclose(clf.transform(X), continued.transform(X), rtol=1e-5, atol=1e-6)
+
+
+def test_a_continuation_that_fails_before_its_first_step_keeps_the_classifier(monkeypatch):
+    X, y = two_class_data()
+    clf = tiny(nb_steps=3, warm_start=True).fit(X, y)
+    decision = clf.decision_function(X)
+
+    def out_of_memory(*args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory.")
+
+    monkeypatch.setattr(training, "triplet_loss_backward", out_of_memory)
+    with pytest.raises(torch.cuda.OutOfMemoryError):
+        clf.fit(X, y)
+    assert clf.n_steps_ == 3
+    np.testing.assert_array_equal(clf.decision_function(X), decision)
+
+
 # --------------------------------------------------------------------------- out of memory
 
 

@@ -29,7 +29,7 @@ from .persistence import (
     save_estimator,
 )
 from .streaming import StepWindows, is_large
-from .training import TrainingDivergedError, resolve_device, to_device_data, train_encoder
+from .training import TrainingDivergedError, _as_history, resolve_device, to_device_data, train_encoder
 from .validation import check_labels, check_series, unlabeled_mask
 
 __all__ = ["BaseEncoderClassifier"]
@@ -237,6 +237,14 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             for param_group in self.optimizer_.param_groups:
                 param_group["lr"] = float(self.lr)
         prior_history = self.history_
+        checkpoint_callback = self._checkpoint_callback(prior_history) if self.checkpoint is not None else None
+        applied = []  # train_encoder's list of the losses of the steps applied so far
+
+        def callback(losses):
+            applied[:] = [losses]
+            if checkpoint_callback is not None:
+                checkpoint_callback(losses)
+
         try:
             history = train_encoder(
                 self.encoder_,
@@ -253,7 +261,7 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                 verbose=self.verbose,
                 first_step=self.n_steps_ + 1,
                 keep_last_finite=continuing,
-                callback=self._checkpoint_callback(prior_history) if self.checkpoint is not None else None,
+                callback=callback,
                 process_group=group,
             )
         except TrainingDivergedError as exc:
@@ -265,10 +273,11 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             self._forget_fit()
             raise TrainingDivergedError(f"{exc} The estimator is left unfitted.", history=exc.history) from None
         except BaseException:
-            if continuing:
-                self._forget_classifier()  # steps may have changed the encoder before the error
-            else:
+            if not continuing:
                 self._forget_fit()
+            elif applied and applied[0]:  # the weights went on: the history says how far, and the classifier goes
+                self._record_history(prior_history, _as_history(applied[0]))
+                self._forget_classifier()
             raise
         self._record_history(prior_history, history)
         if len(history):
@@ -325,7 +334,7 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     def _checkpoint_callback(self, prior_history):
         def callback(losses):
             if len(losses) % self.checkpoint_every == 0:
-                self._record_history(prior_history, torch.stack(losses).cpu().numpy().astype(np.float64))
+                self._record_history(prior_history, _as_history(losses))
                 self._forget_classifier()  # never saved beside an encoder it was not fitted on
                 self._write_checkpoint()
 
