@@ -169,8 +169,9 @@ def test_a_continuation_interrupted_before_its_first_step_keeps_the_classifier(m
     clf = tiny(nb_steps=3).fit(X, y)
     decision = clf.decision_function(X)
     interrupt_at(monkeypatch, call=1)
-    with pytest.warns(UserWarning, match="interrupted after 0 of 3"):
+    with pytest.warns(UserWarning, match="interrupted after 0 of 3") as record:
         clf.set_params(warm_start=True).fit_encoder(X)
+    assert [w.filename for w in record] == [__file__]  # the warning points at the caller, not the package
     assert clf.n_steps_ == 3  # the encoder did not change, so its classifier still applies
     np.testing.assert_array_equal(clf.decision_function(X), decision)
 
@@ -179,8 +180,9 @@ def test_interrupted_training_leaves_a_checkpoint_of_the_steps_done(tmp_path, mo
     X, y = two_class_data()
     path = tmp_path / "checkpoint.pt"
     interrupt_at(monkeypatch, call=6)
-    with pytest.warns(UserWarning, match="interrupted after 5 of 10"):
+    with pytest.warns(UserWarning, match="interrupted after 5 of 10") as record:
         tiny(nb_steps=10, checkpoint=str(path), checkpoint_every=2).fit(X, y)
+    assert [w.filename for w in record] == [__file__]
     assert CausalCNNEncoderClassifier.load(path).n_steps_ == 5
 
 
@@ -199,8 +201,9 @@ def test_a_crash_while_writing_never_corrupts_the_previous_checkpoint(tmp_path, 
         return original_save(obj, f, *args, **kwargs)
 
     monkeypatch.setattr(persistence.torch, "save", crashing_save)
-    with pytest.warns(UserWarning, match=r"could not write the checkpoint.*No space left"):
+    with pytest.warns(UserWarning, match=r"could not write the checkpoint.*No space left") as record:
         clf = tiny(nb_steps=6, checkpoint=str(path), checkpoint_every=2).fit(X, y)
+    assert {w.filename for w in record} == {__file__}  # written during training or by fit: this test's line
     assert clf.n_steps_ == 6  # training went on
     monkeypatch.setattr(persistence.torch, "save", original_save)
     assert CausalCNNEncoderClassifier.load(path).n_steps_ == 2  # the first checkpoint, intact

@@ -168,9 +168,16 @@ def test_numpy_scalar_parameters_are_saved_as_numbers(tmp_path):
 def test_a_random_state_instance_is_saved_as_none_with_a_warning(tmp_path):
     X, y = two_class_data()
     clf = tiny(random_state=np.random.RandomState(0)).fit(X, y)
-    with pytest.warns(UserWarning, match="stores random_state=None"):
+    with pytest.warns(UserWarning, match="stores random_state=None") as via_method:
         clf.save(tmp_path / "model.pt")
     assert CausalCNNEncoderClassifier.load(tmp_path / "model.pt").random_state is None
+    with pytest.warns(UserWarning, match="stores random_state=None") as via_function:
+        save_estimator(clf, tmp_path / "again.pt")
+    with pytest.warns(UserWarning, match="stores random_state=None") as via_checkpoint:
+        clf.set_params(checkpoint=str(tmp_path / "run.pt"), checkpoint_every=1, nb_steps=2).fit(X, y)
+    # whichever way the file is written, the warning points at the line of this test that wrote it
+    for record in (via_method, via_function, via_checkpoint):
+        assert {w.filename for w in record} == {__file__}
 
 
 def test_from_original_reads_the_original_files_unlimited_compared_length(tmp_path):

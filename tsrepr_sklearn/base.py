@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from ._warn import warn
 from .distributed import is_dask_array, transform_dask
 from .encoding import encode_series, encode_windows
 from .persistence import (
@@ -283,12 +284,10 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         if len(history):
             self._forget_classifier()
         if len(history) < self.nb_steps:
-            warnings.warn(
+            warn(
                 f"Training interrupted after {len(history)} of {self.nb_steps} steps; the estimator keeps the "
                 + ("encoder trained so far." if self.n_steps_ else "encoder untrained (no step was done).")
-                + " Continue with warm_start=True.",
-                UserWarning,
-                stacklevel=4,
+                + " Continue with warm_start=True."
             )
         if self.checkpoint is not None and (len(history) == 0 or len(history) % self.checkpoint_every):
             self._write_checkpoint()  # unless the step callback has just written this very state
@@ -347,22 +346,18 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         try:
             save_estimator(self, self.checkpoint)
         except Exception as exc:  # a full disk must not cost the training run
-            warnings.warn(
+            warn(
                 f"could not write the checkpoint {os.fspath(self.checkpoint)!r}: {exc}; training goes on and the "
-                "previous checkpoint, if any, is intact.",
-                UserWarning,
-                stacklevel=2,
+                "previous checkpoint, if any, is intact."
             )
 
     def _fit_classifier(self, features, y):
         labeled = ~unlabeled_mask(y)
         if not labeled.all():
-            warnings.warn(
+            warn(
                 f"{int((~labeled).sum())} series labeled -1 are treated as unlabeled (scikit-learn's "
                 "semi-supervised convention): they trained the encoder but not the classifier. "
-                "If -1 is a real class, relabel it.",
-                UserWarning,
-                stacklevel=3,
+                "If -1 is a real class, relabel it."
             )
         features, y = features[labeled], y[labeled]
         classes = np.unique(y)
@@ -679,9 +674,9 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         if "cuda" in original:
             params["device"] = f"cuda:{original.get('gpu', 0)}" if original["cuda"] else "cpu"
         if original.get("early_stopping") is not None:
-            warnings.warn("early_stopping is ignored: training runs nb_steps steps.", UserWarning, stacklevel=2)
+            warn("early_stopping is ignored: training runs nb_steps steps.")
         if ignored:
-            warnings.warn(f"ignored hyper-parameters of another architecture: {sorted(ignored)}", UserWarning, stacklevel=2)
+            warn(f"ignored hyper-parameters of another architecture: {sorted(ignored)}")
         estimator = cls(**params)
         estimator._validate_params()
         if encoder_path is not None:

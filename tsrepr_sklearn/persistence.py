@@ -9,12 +9,13 @@ import os
 import pickle
 import re
 
-import warnings
 
 import numpy as np
 import sklearn
 import torch
 from sklearn.svm import SVC
+
+from ._warn import warn
 
 __all__ = [
     "convert_original_state_dict",
@@ -188,11 +189,9 @@ def _json_params(estimator):
     if params.get("checkpoint") is not None:
         params["checkpoint"] = os.fspath(params["checkpoint"])
     if not (params["random_state"] is None or isinstance(params["random_state"], numbers.Integral)):
-        warnings.warn(
+        warn(
             "random_state is a RandomState instance, which the safe format cannot hold: the file stores "
-            "random_state=None, so refitting the loaded estimator is not reproducible. Use an int seed.",
-            UserWarning,
-            stacklevel=4,
+            "random_state=None, so refitting the loaded estimator is not reproducible. Use an int seed."
         )
         params["random_state"] = None
     # numpy scalars pass the parameter validation (GridSearchCV grids built with numpy make them)
@@ -307,11 +306,9 @@ def classifier_from_safe(text, tensors):
     if cls is None:
         raise ValueError(f"the stored classifier class {description.get('class')!r} is not an allowed one.")
     if description.get("sklearn") != sklearn.__version__:
-        warnings.warn(
+        warn(
             f"The classifier was fitted with scikit-learn {description.get('sklearn')} and is loaded with "
-            f"{sklearn.__version__}; refit it with fit_classifier if its predictions look wrong.",
-            UserWarning,
-            stacklevel=3,
+            f"{sklearn.__version__}; refit it with fit_classifier if its predictions look wrong."
         )
     classifier = cls.__new__(cls)
     classifier.__dict__.update({key: _from_plain(value, tensors) for key, value in description["attributes"].items()})
