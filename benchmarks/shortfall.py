@@ -14,6 +14,7 @@ continuations of ``--chunk-steps`` steps each (``warm_start=True``;
 * the final loss (mean of the chunk's last 10 steps);
 * the test accuracy of the classifier that ``fit`` chose by the original
   code's rule, and the ``C`` it chose;
+* the test series that classifier gets wrong (indices in the test split);
 * for every ``C`` of that rule's grid, an RBF SVM fitted on all training
   representations: its mean 5-fold cross-validated accuracy on the training
   set (what the rule can see) and its test accuracy (what it cannot).
@@ -28,6 +29,7 @@ of another, equally likely, training run.
 from __future__ import annotations
 
 import argparse
+import collections
 import datetime
 import statistics
 import sys
@@ -88,6 +90,7 @@ def run_one(name, seed, args, data):
             "loss": float(estimator.history_[-10:].mean()),
             "rule_C": float(estimator.classifier_.C),
             "rule_accuracy": float(estimator.score(X_test, y_test)),
+            "misclassified": np.flatnonzero(estimator.predict(X_test) != y_test).tolist(),  # test series indices
             "sweep": svm_sweep(Z_train, y_train, Z_test, y_test, seed),
             "chunk_seconds": seconds,
             "other_load_cores": load.cores,
@@ -143,6 +146,10 @@ def render(report):
                 cv = statistics.fmean(r["points"][i]["sweep"][j]["cv_accuracy"] for r in runs)
                 cells.append(f"{_fmt(test)} [{_fmt(cv)}]")
             lines.append(f"  {point['steps']:>5} " + " ".join(f"{c:>13}" for c in cells))
+        wrong = collections.Counter(i for r in runs for p in r["points"] for i in p.get("misclassified", ()))
+        if wrong:
+            lines.append(f"  test series the rule's classifier got wrong most often, out of {len(runs) * len(runs[0]['points'])} "
+                         "points: " + ", ".join(f"#{i} ({n}x)" for i, n in wrong.most_common(5)))
         lines.append("")
     loads = [p["other_load_cores"] for r in report["runs"] for p in r["points"] if p["other_load_cores"] is not None]
     if loads:

@@ -32,6 +32,7 @@ def test_shortfall_sweep_contains_the_rule_s_own_choice(capsys):
     assert [point["steps"] for point in run["points"]] == [2, 4]
     for point in run["points"]:
         assert [row["C"] for row in point["sweep"]] == [float(C) for C in SVM_C_GRID]
+        assert len(point["misclassified"]) == round((1 - point["rule_accuracy"]) * 1029)  # 1029 test series
         chosen = next(row for row in point["sweep"] if row["C"] == point["rule_C"])
         # the SVM the rule chose, refitted on all training representations, is the sweep's SVM of that C
         assert chosen["test_accuracy"] == pytest.approx(point["rule_accuracy"])
