@@ -194,10 +194,15 @@ def test_custom_classifier_and_available_methods():
 def test_semi_supervised_rows_train_the_encoder_only():
     X, _ = two_class_data(n=20)
     y = np.array([0, 1] * 5 + [-1] * 10)
-    with pytest.warns(UserWarning, match="10 series labeled -1"):
+    with pytest.warns(UserWarning, match="10 series labeled -1") as record:
         clf = tiny().fit(X, y)
     np.testing.assert_array_equal(clf.classes_, [0, 1])
-    with pytest.raises(ValueError, match="at least 2 classes.*-1 are unlabeled"):
+    with pytest.warns(UserWarning, match="10 series labeled -1") as through_fit_transform:
+        tiny().fit_transform(X, y)  # scikit-learn's set_output wraps fit_transform: still this line
+    with pytest.warns(UserWarning, match="10 series labeled -1") as through_fit_classifier:
+        clf.fit_classifier(X, y)
+    assert {w.filename for w in [*record, *through_fit_transform, *through_fit_classifier]} == {__file__}
+    with pytest.raises(ValueError, match="at least 2 classes.*-1 are unlabeled"), pytest.warns(UserWarning, match="-1"):
         tiny().fit(X, np.array([1] * 10 + [-1] * 10))
 
 

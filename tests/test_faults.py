@@ -241,6 +241,60 @@ def test_a_continuation_that_fails_keeps_the_steps_it_applied_in_the_history(mon
     np.testing.assert_allclose(clf.transform(X), continued.transform(X), rtol=1e-5, atol=1e-6)
 
 
+def _continued_reference(X, y, steps):
+    """An estimator trained 3 steps, then continued ``steps`` steps without any failure."""
+    reference = tiny(nb_steps=3, warm_start=True).fit(X, y)
+    if steps:
+        reference.set_params(nb_steps=steps).fit_encoder(X)
+    return reference
+
+
+def test_an_optimizer_step_that_fails_part_way_is_undone(monkeypatch):
+    X, y = two_class_data()
+    clf = tiny(nb_steps=3, warm_start=True).fit(X, y)
+    original_step = torch.optim.Adam.step
+    calls = []
+
+    def step_then_fail(self, *args, **kwargs):  # the 2nd step of the continuation updates the weights, then fails
+        calls.append(1)
+        result = original_step(self, *args, **kwargs)
+        if len(calls) == 2:
+            raise RuntimeError("CUDA error: an illegal memory access was encountered")
+        return result
+
+    monkeypatch.setattr(torch.optim.Adam, "step", step_then_fail)
+    with pytest.raises(RuntimeError, match="illegal memory access"):
+        clf.set_params(nb_steps=5).fit(X, y)
+    monkeypatch.setattr(torch.optim.Adam, "step", original_step)
+    reference = _continued_reference(X, y, steps=1)
+    assert clf.n_steps_ == 4 and not hasattr(clf, "classifier_")
+    np.testing.assert_array_equal(clf.history_, reference.history_)
+    np.testing.assert_array_equal(clf.transform(X), reference.transform(X))  # back at the weights of step 4
+    clf.set_params(nb_steps=1).fit(X, y)  # and training goes on from there, optimizer state included
+    reference.set_params(nb_steps=1).fit(X, y)
+    np.testing.assert_array_equal(clf.transform(X), reference.transform(X))
+
+
+def test_a_failure_right_after_a_step_counts_that_step_and_checkpoints_it(tmp_path, monkeypatch):
+    X, y = two_class_data()
+    path = tmp_path / "run.pt"
+    clf = tiny(nb_steps=3, warm_start=True, checkpoint=str(path), checkpoint_every=100).fit(X, y)
+
+    def broken_progress_bar(self, n=1):  # e.g. stderr closed under the progress bar
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(training.tqdm, "update", broken_progress_bar)
+    with pytest.raises(BrokenPipeError):
+        clf.set_params(nb_steps=5).fit(X, y)
+    monkeypatch.undo()
+    reference = _continued_reference(X, y, steps=1)
+    assert clf.n_steps_ == 4 and not hasattr(clf, "classifier_")
+    np.testing.assert_array_equal(clf.transform(X), reference.transform(X))
+    saved = CausalCNNEncoderClassifier.load(path)  # the checkpoint holds the step too
+    assert saved.n_steps_ == 4
+    np.testing.assert_array_equal(saved.transform(X), reference.transform(X))
+
+
 def test_a_continuation_that_fails_before_its_first_step_keeps_the_classifier(monkeypatch):
     X, y = two_class_data()
     clf = tiny(nb_steps=3, warm_start=True).fit(X, y)

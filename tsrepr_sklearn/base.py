@@ -239,7 +239,8 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                 param_group["lr"] = float(self.lr)
         prior_history = self.history_
         checkpoint_callback = self._checkpoint_callback(prior_history) if self.checkpoint is not None else None
-        applied = []  # train_encoder's list of the losses of the steps applied so far
+        applied = []  # train_encoder's list of the losses of the steps applied so far (a continuation's
+        # weights are exactly those of its applied steps, even when an optimizer step fails: keep_last_finite)
 
         def callback(losses):
             applied[:] = [losses]
@@ -277,8 +278,10 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             if not continuing:
                 self._forget_fit()
             elif applied and applied[0]:  # the weights went on: the history says how far, and the classifier goes
-                self._record_history(prior_history, _as_history(applied[0]))
                 self._forget_classifier()
+                self._record_history(prior_history, _as_history(applied[0]))
+                if self.checkpoint is not None:
+                    self._write_checkpoint()  # the steps done since the last write; a failed write only warns
             raise
         self._record_history(prior_history, history)
         if len(history):

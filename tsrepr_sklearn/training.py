@@ -173,10 +173,13 @@ def train_encoder(
         Number of the first step, in messages (warm starts continue counting).
     keep_last_finite : bool, default=False
         On divergence, restore the weights and optimizer state from before
-        the last applied step (costs a copy of them at every step).
+        the last applied step; when ``optimizer.step()`` itself fails, from
+        before that step (costs a copy of them at every step).
     callback : callable or None, default=None
-        Called after every optimizer step with the list of the step losses
-        so far (0-d tensors).
+        Called after every optimizer step, as soon as it is recorded, with
+        the list of the step losses so far (floats). An exception other than
+        ``KeyboardInterrupt`` escapes; the callback has then seen every step
+        applied to the weights.
     process_group : torch.distributed.ProcessGroup or None, default=None
         Data-parallel training: every process (rank) of the group draws the
         same triplets (same ``rng`` state), encodes only its share of the
@@ -236,26 +239,32 @@ def train_encoder(
                     loss = _step_backward(
                         encoder, data, geometry, negative_penalty, save_memory, process_group
                     )
-                    if not math.isfinite(float(loss)):
+                    value = float(loss)
+                    if not math.isfinite(value):
                         kept = losses[:-1] if snapshot is not None else losses
                         if snapshot is not None:
                             encoder.load_state_dict(snapshot[0])
                             optimizer.load_state_dict(snapshot[1])
                         raise TrainingDivergedError(
-                            _divergence_message(float(loss), losses, first_step, snapshot is not None, data,
-                                                optimizer),
+                            _divergence_message(value, losses, first_step, snapshot is not None, data, optimizer),
                             history=_as_history(kept),
                         )
                     if keep_last_finite:
                         snapshot = (copy.deepcopy(encoder.state_dict()), copy.deepcopy(optimizer.state_dict()))
-                    with _interrupt_deferred():  # a step is applied and recorded whole, or not at all
-                        optimizer.step()
-                        losses.append(loss)
+                    try:
+                        with _interrupt_deferred():  # a step is applied and recorded whole, or not at all
+                            optimizer.step()
+                            losses.append(value)
+                    except Exception:
+                        if snapshot is not None:  # an optimizer step that failed part-way is undone
+                            encoder.load_state_dict(snapshot[0])
+                            optimizer.load_state_dict(snapshot[1])
+                        raise
+                    if callback is not None:  # first, so that the caller knows of every applied step
+                        callback(losses)
                     progress.update()
                     if verbose and (len(losses) % 10 == 0 or len(losses) == nb_steps):
-                        progress.set_postfix(loss=f"{float(torch.stack(losses[-10:]).mean()):.4f}")
-                    if callback is not None:
-                        callback(losses)
+                        progress.set_postfix(loss=f"{np.mean(losses[-10:]):.4f}")
                     if len(losses) >= nb_steps:
                         break
     except KeyboardInterrupt:
@@ -337,9 +346,7 @@ def _select(geometry, columns):
 
 
 def _as_history(losses):
-    if not losses:
-        return np.empty(0)
-    return torch.stack(losses).cpu().numpy().astype(np.float64)
+    return np.array(losses, dtype=np.float64)
 
 
 def _divergence_message(value, losses, first_step, restored, data, optimizer):
