@@ -17,13 +17,17 @@ continuations of ``--chunk-steps`` steps each (``warm_start=True``;
 * the test series that classifier gets wrong (indices in the test split);
 * for every ``C`` of that rule's grid, an RBF SVM fitted on all training
   representations: its mean 5-fold cross-validated accuracy on the training
-  set (what the rule can see) and its test accuracy (what it cannot).
+  set (what the rule sees when it searches the grid, i.e. with 50 training
+  series or more and at least 5 per class; below that it takes the hard
+  margin, ``C=inf``, without looking) and its test accuracy (what it cannot
+  see).
 
 The test accuracies per ``C`` use the test labels to *diagnose* the rule; they
 are not a way to choose ``C``. The first chunk is the first ``--chunk-steps``
-steps of the fit that ``benchmarks/accuracy.py`` makes with the same seed; every
-continuation draws fresh triplets (``warm_start``), so later points are those
-of another, equally likely, training run.
+steps of the fit that ``benchmarks/accuracy.py`` makes with the same seed and
+the same number of torch threads (rounding, hence the trajectory, depends on
+it); every continuation draws fresh triplets (``warm_start``), so later
+points are those of another, equally likely, training run.
 """
 
 from __future__ import annotations
@@ -156,7 +160,8 @@ def render(report):
         lines.append(f"other CPU load during the fits: mean {statistics.fmean(loads):.2f}, max {max(loads):.2f} "
                      "cores (times only; accuracies are not affected)")
     lines.append("rule: the original code's choice of C (hard margin below 50 training series or 5 per class, "
-                 "else 5-fold grid search); nan: an SVM that could not be fitted (hard margin, not separable)")
+                 "else 5-fold grid search, the only case where it sees the CV column); nan: an SVM that could not be fitted "
+                 "(hard margin, not separable)")
     return "\n".join(lines)
 
 
