@@ -70,6 +70,8 @@ def test_divergence_in_warm_start_keeps_the_last_finite_weights():
     clf.set_params(lr=1e-3, nb_steps=2)
     clf.fit(X, y)  # and it can go on training
     assert clf.n_steps_ == 5 and np.isfinite(clf.history_).all()
+    reference = _continued_reference(X, y, steps=2)  # as if the diverged attempt never happened
+    assert _same_weights(clf, reference)  # the optimizer state was put back too
 
 
 def test_divergence_from_data_scale_says_so():
@@ -293,6 +295,90 @@ def test_a_failure_right_after_a_step_counts_that_step_and_checkpoints_it(tmp_pa
     saved = CausalCNNEncoderClassifier.load(path)  # the checkpoint holds the step too
     assert saved.n_steps_ == 4
     np.testing.assert_array_equal(saved.transform(X), reference.transform(X))
+
+
+def _same_weights(a, b):
+    return all(torch.equal(x, y) for x, y in zip(a.encoder_.state_dict().values(), b.encoder_.state_dict().values()))
+
+
+def test_a_failure_while_reporting_a_divergence_leaves_the_history_matching_the_weights(monkeypatch):
+    X, y = two_class_data()
+    clf = tiny(nb_steps=3, warm_start=True).fit(X, y)
+
+    def out_of_memory(*args, **kwargs):  # e.g. looking for the largest value of X on a full GPU
+        raise MemoryError
+
+    monkeypatch.setattr(training, "_divergence_message", out_of_memory)
+    with pytest.raises(MemoryError):
+        clf.set_params(lr=1e30, nb_steps=20).fit(X, y)
+    reference = tiny(nb_steps=3, warm_start=True).fit(X, y)
+    reference.set_params(lr=1e30, nb_steps=1).fit_encoder(X)  # the one step the weights hold
+    assert clf.n_steps_ == reference.n_steps_ == 4
+    assert _same_weights(clf, reference)
+
+
+def test_an_exception_from_a_sigint_handler_after_a_step_keeps_history_and_weights_together(monkeypatch):
+    X, y = two_class_data()
+    clf = tiny(nb_steps=3, warm_start=True).fit(X, y)
+    adam_step = torch.optim.Adam.step
+    calls = []
+
+    def step_then_ctrl_c(self, *args, **kwargs):
+        result = adam_step(self, *args, **kwargs)
+        calls.append(1)
+        if len(calls) == 2:
+            signal.raise_signal(signal.SIGINT)  # held until the step is recorded, then given to the handler
+        return result
+
+    def application_handler(signum, frame):
+        raise RuntimeError("the application's own SIGINT handler")
+
+    monkeypatch.setattr(torch.optim.Adam, "step", step_then_ctrl_c)
+    previous = signal.signal(signal.SIGINT, application_handler)
+    try:
+        with pytest.raises(RuntimeError, match="own SIGINT handler"):
+            clf.set_params(nb_steps=5).fit(X, y)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    monkeypatch.setattr(torch.optim.Adam, "step", adam_step)
+    reference = _continued_reference(X, y, steps=1)  # the weights hold the steps before the interrupted one
+    assert clf.n_steps_ == reference.n_steps_ == 4
+    assert _same_weights(clf, reference)
+
+
+def test_a_diverged_continuation_rewrites_a_checkpoint_of_the_discarded_step(tmp_path):
+    X, y = two_class_data()
+    path = tmp_path / "run.pt"
+    clf = tiny(nb_steps=3, warm_start=True, checkpoint=str(path), checkpoint_every=1).fit(X, y)
+    decision = clf.decision_function(X)
+    with pytest.raises(TrainingDivergedError, match="weights before step 4"):
+        clf.set_params(lr=1e30, nb_steps=20).fit(X, y)  # step 4 is written, then undone when step 5 diverges
+    assert clf.n_steps_ == 3
+    np.testing.assert_array_equal(clf.decision_function(X), decision)  # back where the classifier was fitted
+    saved = CausalCNNEncoderClassifier.load(path)
+    assert saved.n_steps_ == 3 and _same_weights(saved, clf)
+    np.testing.assert_array_equal(saved.decision_function(X), decision)
+
+
+def test_ctrl_c_while_a_checkpoint_is_written_still_leaves_a_checkpoint_of_every_step(tmp_path, monkeypatch):
+    X, _ = two_class_data()
+    path = tmp_path / "run.pt"
+    original_save = torch.save
+    writes = []
+
+    def interrupted_save(obj, f, *args, **kwargs):
+        writes.append(1)
+        if len(writes) == 2:  # Ctrl-C while the checkpoint of step 4 is written
+            raise KeyboardInterrupt
+        return original_save(obj, f, *args, **kwargs)
+
+    monkeypatch.setattr(persistence.torch, "save", interrupted_save)
+    with pytest.warns(UserWarning, match="interrupted after 4 of 6"):
+        clf = tiny(nb_steps=6, checkpoint=str(path), checkpoint_every=2).fit_encoder(X)
+    monkeypatch.setattr(persistence.torch, "save", original_save)
+    saved = CausalCNNEncoderClassifier.load(path)
+    assert clf.n_steps_ == saved.n_steps_ == 4
+    assert _same_weights(saved, clf)
 
 
 def test_a_continuation_that_fails_before_its_first_step_keeps_the_classifier(monkeypatch):

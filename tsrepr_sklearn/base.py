@@ -238,14 +238,27 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             for param_group in self.optimizer_.param_groups:
                 param_group["lr"] = float(self.lr)
         prior_history = self.history_
-        checkpoint_callback = self._checkpoint_callback(prior_history) if self.checkpoint is not None else None
-        applied = []  # train_encoder's list of the losses of the steps applied so far (a continuation's
-        # weights are exactly those of its applied steps, even when an optimizer step fails: keep_last_finite)
+        prior_classifier = {key: self.__dict__[key] for key in ("classifier_", "classes_") if key in self.__dict__}
+        applied = []  # train_encoder's live list of the losses of the steps that the weights hold
+        written = []  # n_steps_ of the last checkpoint this fit wrote
 
         def callback(losses):
             applied[:] = [losses]
-            if checkpoint_callback is not None:
-                checkpoint_callback(losses)
+            if self.checkpoint is not None and len(losses) % self.checkpoint_every == 0:
+                self._record_history(prior_history, _as_history(losses))
+                self._forget_classifier()  # never saved beside an encoder it was not fitted on
+                if self._write_checkpoint():
+                    written[:] = [self.n_steps_]
+
+        def settle(steps, write=True):
+            """Record the steps the weights hold; the classifier goes unless the encoder is back where it was."""
+            self._record_history(prior_history, steps)
+            if len(steps):
+                self._forget_classifier()
+            else:  # no step kept: the encoder is the one the classifier was fitted on
+                self.__dict__.update(prior_classifier)
+            if self.checkpoint is not None and written != [self.n_steps_] and (write or written or len(steps)):
+                self._write_checkpoint()  # unless the step callback has just written this very state
 
         try:
             history = train_encoder(
@@ -267,33 +280,24 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                 process_group=group,
             )
         except TrainingDivergedError as exc:
-            if continuing:  # back at the last finite weights, with the steps that were kept
-                self._record_history(prior_history, exc.history)
-                if len(exc.history):
-                    self._forget_classifier()
-                raise
-            self._forget_fit()
-            raise TrainingDivergedError(f"{exc} The estimator is left unfitted.", history=exc.history) from None
+            if not continuing:
+                self._forget_fit()
+                raise TrainingDivergedError(f"{exc} The estimator is left unfitted.", history=exc.history) from None
+            settle(exc.history)  # back at the last finite weights, with the steps that were kept
+            raise
         except BaseException:
             if not continuing:
                 self._forget_fit()
-            elif applied and applied[0]:  # the weights went on: the history says how far, and the classifier goes
-                self._forget_classifier()
-                self._record_history(prior_history, _as_history(applied[0]))
-                if self.checkpoint is not None:
-                    self._write_checkpoint()  # the steps done since the last write; a failed write only warns
+            else:  # out of memory, a failing data source, ...: the steps applied so far stay
+                settle(_as_history(applied[0]) if applied else np.empty(0), write=False)
             raise
-        self._record_history(prior_history, history)
-        if len(history):
-            self._forget_classifier()
+        settle(history)
         if len(history) < self.nb_steps:
             warn(
                 f"Training interrupted after {len(history)} of {self.nb_steps} steps; the estimator keeps the "
                 + ("encoder trained so far." if self.n_steps_ else "encoder untrained (no step was done).")
                 + " Continue with warm_start=True."
             )
-        if self.checkpoint is not None and (len(history) == 0 or len(history) % self.checkpoint_every):
-            self._write_checkpoint()  # unless the step callback has just written this very state
 
     def _process_group(self):
         """The default process group, initialised from torchrun's environment when needed."""
@@ -333,19 +337,13 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         for attribute in ("classifier_", "classes_"):
             self.__dict__.pop(attribute, None)
 
-    def _checkpoint_callback(self, prior_history):
-        def callback(losses):
-            if len(losses) % self.checkpoint_every == 0:
-                self._record_history(prior_history, _as_history(losses))
-                self._forget_classifier()  # never saved beside an encoder it was not fitted on
-                self._write_checkpoint()
-
-        return callback
-
     def _write_checkpoint(self):
-        """Save the estimator to ``checkpoint`` (atomically); a failure warns and training goes on."""
+        """Save the estimator to ``checkpoint`` (atomically); a failure warns and training goes on.
+
+        Returns whether the file was written.
+        """
         if not self._writes_files():
-            return
+            return False
         try:
             save_estimator(self, self.checkpoint)
         except Exception as exc:  # a full disk must not cost the training run
@@ -353,6 +351,8 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                 f"could not write the checkpoint {os.fspath(self.checkpoint)!r}: {exc}; training goes on and the "
                 "previous checkpoint, if any, is intact."
             )
+            return False
+        return True
 
     def _fit_classifier(self, features, y):
         labeled = ~unlabeled_mask(y)

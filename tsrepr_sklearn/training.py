@@ -241,24 +241,21 @@ def train_encoder(
                     )
                     value = float(loss)
                     if not math.isfinite(value):
-                        kept = losses[:-1] if snapshot is not None else losses
-                        if snapshot is not None:
-                            encoder.load_state_dict(snapshot[0])
-                            optimizer.load_state_dict(snapshot[1])
-                        raise TrainingDivergedError(
-                            _divergence_message(value, losses, first_step, snapshot is not None, data, optimizer),
-                            history=_as_history(kept),
-                        )
+                        message = _divergence_message(value, losses, first_step, snapshot is not None, data,
+                                                      optimizer)
+                        if snapshot is not None:  # the last step led to this loss: it is undone
+                            _restore(encoder, optimizer, snapshot, losses, len(losses) - 1)
+                        raise TrainingDivergedError(message, history=_as_history(losses))
                     if keep_last_finite:
                         snapshot = (copy.deepcopy(encoder.state_dict()), copy.deepcopy(optimizer.state_dict()))
+                    applied = len(losses)
                     try:
                         with _interrupt_deferred():  # a step is applied and recorded whole, or not at all
                             optimizer.step()
                             losses.append(value)
                     except Exception:
                         if snapshot is not None:  # an optimizer step that failed part-way is undone
-                            encoder.load_state_dict(snapshot[0])
-                            optimizer.load_state_dict(snapshot[1])
+                            _restore(encoder, optimizer, snapshot, losses, applied)
                         raise
                     if callback is not None:  # first, so that the caller knows of every applied step
                         callback(losses)
@@ -345,6 +342,13 @@ def _select(geometry, columns):
     )
 
 
+def _restore(encoder, optimizer, snapshot, losses, steps):
+    """Put back the weights and optimizer state of ``snapshot``, which holds the first ``steps`` steps."""
+    encoder.load_state_dict(snapshot[0])
+    optimizer.load_state_dict(snapshot[1])
+    del losses[steps:]  # the list always describes the weights (callers read it after an error)
+
+
 def _as_history(losses):
     return np.array(losses, dtype=np.float64)
 
@@ -358,7 +362,10 @@ def _divergence_message(value, losses, first_step, restored, data, optimizer):
     message = f"Training diverged at step {step}: the loss is {value} ({last})."
     if restored:
         message += f" The encoder and its optimizer are back at their weights before step {step - 1}."
-    largest = float(torch.nan_to_num(data.abs(), nan=0.0).max()) if isinstance(data, torch.Tensor) else None
+    largest = None
+    if isinstance(data, torch.Tensor) and data.numel():  # padding is zeros: no NaN; no copy of the data
+        low, high = torch.aminmax(data)
+        largest = max(-float(low), float(high))
     if largest is not None and largest > _LARGE_VALUE:
         message += (
             f" The largest absolute value in X is {largest:.3g}: rescale the series, e.g. with znormalize or "
