@@ -40,6 +40,24 @@ def interrupt_at(monkeypatch, call):
     monkeypatch.setattr(training, "triplet_loss_backward", step)
 
 
+def fail_checkpoint_writes(monkeypatch, failure, which):
+    """Make the checkpoint writes whose number (from 1) satisfies ``which`` call ``failure(path)``.
+
+    Returns the real ``torch.save``, to put back.
+    """
+    original_save = torch.save
+    writes = []
+
+    def save(obj, f, *args, **kwargs):
+        writes.append(1)
+        if which(len(writes)):
+            return failure(f)
+        return original_save(obj, f, *args, **kwargs)
+
+    monkeypatch.setattr(persistence.torch, "save", save)
+    return original_save
+
+
 # --------------------------------------------------------------------------- divergence
 
 
@@ -191,18 +209,13 @@ def test_interrupted_training_leaves_a_checkpoint_of_the_steps_done(tmp_path, mo
 def test_a_crash_while_writing_never_corrupts_the_previous_checkpoint(tmp_path, monkeypatch):
     X, y = two_class_data()
     path = tmp_path / "checkpoint.pt"
-    original_save = torch.save
-    writes = []
 
-    def crashing_save(obj, f, *args, **kwargs):
-        writes.append(f)
-        if len(writes) >= 2:  # the second checkpoint dies half-way through writing
-            with open(f, "wb") as file:
-                file.write(b"PK\x03\x04 half a file")
-            raise OSError(28, "No space left on device")
-        return original_save(obj, f, *args, **kwargs)
+    def crash(f):  # the checkpoint dies half-way through writing
+        with open(f, "wb") as file:
+            file.write(b"PK\x03\x04 half a file")
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(persistence.torch, "save", crashing_save)
+    original_save = fail_checkpoint_writes(monkeypatch, crash, lambda write: write >= 2)
     with pytest.warns(UserWarning, match=r"could not write the checkpoint.*No space left") as record:
         clf = tiny(nb_steps=6, checkpoint=str(path), checkpoint_every=2).fit(X, y)
     assert {w.filename for w in record} == {__file__}  # written during training or by fit: this test's line
@@ -363,16 +376,11 @@ def test_a_diverged_continuation_rewrites_a_checkpoint_of_the_discarded_step(tmp
 def test_ctrl_c_while_a_checkpoint_is_written_still_leaves_a_checkpoint_of_every_step(tmp_path, monkeypatch):
     X, _ = two_class_data()
     path = tmp_path / "run.pt"
-    original_save = torch.save
-    writes = []
 
-    def interrupted_save(obj, f, *args, **kwargs):
-        writes.append(1)
-        if len(writes) == 2:  # Ctrl-C while the checkpoint of step 4 is written
-            raise KeyboardInterrupt
-        return original_save(obj, f, *args, **kwargs)
+    def ctrl_c(f):
+        raise KeyboardInterrupt
 
-    monkeypatch.setattr(persistence.torch, "save", interrupted_save)
+    original_save = fail_checkpoint_writes(monkeypatch, ctrl_c, lambda write: write == 2)  # that of step 4
     with pytest.warns(UserWarning, match="interrupted after 4 of 6"):
         clf = tiny(nb_steps=6, checkpoint=str(path), checkpoint_every=2).fit_encoder(X)
     monkeypatch.setattr(persistence.torch, "save", original_save)
