@@ -80,6 +80,19 @@ def machine_info(device):
     return info
 
 
+def report_header(title, report):
+    """The first lines of a report: title, date, command, machine and torch."""
+    m = report["machine"]
+    return [
+        title,
+        f"date     : {report['date']}",
+        f"command  : {report['command']}",
+        f"machine  : {m['cpu']} ({m['cpu_count']} logical cores), {m['platform']}",
+        f"torch    : {m['torch']}, {m['torch_threads']} threads, device {m['device']}"
+        + (f" ({m['gpu']})" if "gpu" in m else ""),
+    ]
+
+
 def command_line(script, argv):
     """The command that ran the benchmark, for the report."""
     return shlex.join(["python", *sys.argv]) if argv is None else shlex.join(["python", script, *argv])

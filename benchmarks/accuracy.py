@@ -46,7 +46,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks._common import OtherLoad, add_common_arguments, command_line, machine_info, publish  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    OtherLoad, add_common_arguments, command_line, machine_info, publish, report_header,
+)
 from tsrepr_sklearn import CausalCNNEncoderClassifier, LSTMEncoderClassifier  # noqa: E402
 from tsrepr_sklearn.datasets import list_datasets, load_dataset  # noqa: E402
 from tsrepr_sklearn.preprocessing import ChannelScaler  # noqa: E402
@@ -123,14 +125,7 @@ def summarise(runs):
 
 
 def render(report):
-    m = report["machine"]
-    lines = [
-        "T-Loss test accuracy on the bundled datasets, paper settings, several seeds",
-        f"date     : {report['date']}",
-        f"command  : {report['command']}",
-        f"machine  : {m['cpu']} ({m['cpu_count']} logical cores), {m['platform']}",
-        f"torch    : {m['torch']}, {m['torch_threads']} threads, device {m['device']}"
-        + (f" ({m['gpu']})" if "gpu" in m else ""),
+    lines = report_header("T-Loss test accuracy on the bundled datasets, paper settings, several seeds", report) + [
         f"settings : {report['nb_steps']} steps, batch 10, K=10, lr 0.001; "
         + ("ChannelScaler fitted on the training split only (no test statistics)"
            if report.get("normalization", "train") == "train" else

@@ -45,16 +45,17 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 from sklearn.model_selection import cross_val_score
-from sklearn.svm import SVC
 from tqdm.auto import tqdm
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks._common import OtherLoad, add_common_arguments, command_line, machine_info, publish  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    OtherLoad, add_common_arguments, command_line, machine_info, publish, report_header,
+)
 from benchmarks.accuracy import ENCODERS, PAPER_ACCURACY  # noqa: E402
-from tsrepr_sklearn.base import SVM_C_GRID  # noqa: E402
+from tsrepr_sklearn.base import SVM_C_GRID, rbf_svm  # noqa: E402
 from tsrepr_sklearn.datasets import load_dataset  # noqa: E402
 from tsrepr_sklearn.preprocessing import ChannelScaler  # noqa: E402
 
@@ -63,7 +64,7 @@ def svm_sweep(Z_train, y_train, Z_test, y_test, seed):
     """Cross-validated training accuracy and test accuracy of an RBF SVM for every ``C`` of the grid."""
     rows = []
     for C in SVM_C_GRID:
-        svm = SVC(C=C, gamma="scale", max_iter=10_000_000, random_state=seed)
+        svm = rbf_svm(C, random_state=seed)
         with warnings.catch_warnings():
             # C=inf cannot fit folds that are not separable: those folds score NaN, as in the rule's search
             warnings.simplefilter("ignore", (FitFailedWarning, UserWarning, ConvergenceWarning))
@@ -109,15 +110,10 @@ def _fmt(value):
 
 
 def render(report):
-    m = report["machine"]
     encoder = report.get("encoder", "causal_cnn")  # the first results files predate --encoder
-    lines = [
-        f"Shortfall diagnosis of the {encoder} encoder: test accuracy by training steps and by the "
-        "SVM's C",
-        f"date     : {report['date']}",
-        f"command  : {report['command']}",
-        f"machine  : {m['cpu']} ({m['cpu_count']} logical cores), {m['platform']}",
-        f"torch    : {m['torch']}, {m['torch_threads']} threads, device {m['device']}",
+    lines = report_header(
+        f"Shortfall diagnosis of the {encoder} encoder: test accuracy by training steps and by the SVM's C", report
+    ) + [
         f"settings : paper's UCR settings (batch 10, K=10, lr 0.001)"
         + "".join(f" except {key}={value}" for key, value in ENCODERS[encoder][1].items())
         + f"; {report['chunks']} warm-start chunks of "
@@ -152,16 +148,17 @@ def render(report):
             lines.append(f"  {point['steps']:>5} " + " ".join(f"{c:>13}" for c in cells))
         wrong = collections.Counter(i for r in runs for p in r["points"] for i in p.get("misclassified", ()))
         if wrong:
-            lines.append(f"  test series the rule's classifier got wrong most often, out of {len(runs) * len(runs[0]['points'])} "
-                         "points: " + ", ".join(f"#{i} ({n}x)" for i, n in wrong.most_common(5)))
+            points = len(runs) * len(runs[0]["points"])
+            lines.append(f"  test series the rule's classifier got wrong most often, out of {points} points: "
+                         + ", ".join(f"#{i} ({n}x)" for i, n in wrong.most_common(5)))
         lines.append("")
     loads = [p["other_load_cores"] for r in report["runs"] for p in r["points"] if p["other_load_cores"] is not None]
     if loads:
         lines.append(f"other CPU load during the fits: mean {statistics.fmean(loads):.2f}, max {max(loads):.2f} "
                      "cores (times only; accuracies are not affected)")
     lines.append("rule: the original code's choice of C (hard margin below 50 training series or 5 per class, "
-                 "else 5-fold grid search, the only case where it sees the CV column); nan: an SVM that could not be fitted "
-                 "(hard margin, not separable)")
+                 "else 5-fold grid search, the only case where it sees the CV column); nan: an SVM that could not be "
+                 "fitted (hard margin, not separable)")
     return "\n".join(lines)
 
 

@@ -41,6 +41,11 @@ logger = logging.getLogger(__name__)
 SVM_C_GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3, 1e4, np.inf)
 
 
+def rbf_svm(C, random_state=None):
+    """The original code's classifier: an RBF SVM with scikit-learn's ``gamma="scale"``."""
+    return SVC(C=C, gamma="scale", max_iter=10_000_000, random_state=random_state)
+
+
 def _classifier_has(attribute):
     """``available_if`` check: does the (fitted, else configured) classifier have ``attribute``?"""
 
@@ -81,9 +86,10 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     }
 
     #: Fitted attributes set by training the encoder; all removed when a fresh fit fails.
+    _CLASSIFIER_ATTRIBUTES = ("classifier_", "classes_")
     _FITTED_ATTRIBUTES = (
         "encoder_", "encoder_kwargs_", "optimizer_", "history_", "n_steps_", "device_", "n_channels_in_",
-        "classifier_", "classes_",
+        *_CLASSIFIER_ATTRIBUTES,
     )
 
     _encoder_class: type
@@ -238,7 +244,7 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             for param_group in self.optimizer_.param_groups:
                 param_group["lr"] = float(self.lr)
         prior_history = self.history_
-        prior_classifier = {key: self.__dict__[key] for key in ("classifier_", "classes_") if key in self.__dict__}
+        prior_classifier = {key: self.__dict__[key] for key in self._CLASSIFIER_ATTRIBUTES if key in self.__dict__}
         applied = []  # train_encoder's live list of the losses of the steps that the weights hold
         written = []  # n_steps_ of the last checkpoint this fit wrote
 
@@ -334,7 +340,7 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def _forget_classifier(self):
         """Remove the classifier, fitted on the representations of an encoder that has since changed."""
-        for attribute in ("classifier_", "classes_"):
+        for attribute in self._CLASSIFIER_ATTRIBUTES:
             self.__dict__.pop(attribute, None)
 
     def _write_checkpoint(self):
@@ -381,7 +387,7 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         # scikit-learn seeds libsvm from the global numpy state unless given a seed; child 2 of this fit's
         # seed sequence, as children 0 and 1 seed the training (_fit_encoder)
         svm_seed = int(self._seed_sequence(continuing=False).spawn(3)[2].generate_state(1)[0] >> 1)
-        svm = SVC(C=C, gamma="scale", max_iter=10_000_000, random_state=svm_seed)
+        svm = rbf_svm(C, random_state=svm_seed)
         _, counts = np.unique(y, return_counts=True)
         if self.penalty is not None or features.shape[0] < 50 or counts.min() < 5:
             return svm.fit(features, y)

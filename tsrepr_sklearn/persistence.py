@@ -9,7 +9,6 @@ import os
 import pickle
 import re
 
-
 import numpy as np
 import sklearn
 import torch
