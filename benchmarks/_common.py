@@ -81,15 +81,19 @@ def machine_info(device):
 
 
 def report_header(title, report):
-    """The first lines of a report: title, date, command, machine and torch."""
+    """The first lines of every report: title, date, command, machine, torch (and the GPU, with TF32)."""
     m = report["machine"]
+    gpu = ""
+    if "gpu" in m:
+        tf32 = m.get("allow_tf32_matmul")
+        gpu = f" ({m['gpu']}" + ("" if tf32 is None else f", TF32 matmul {'on' if tf32 else 'off'}") + ")"
     return [
         title,
         f"date     : {report['date']}",
         f"command  : {report['command']}",
-        f"machine  : {m['cpu']} ({m['cpu_count']} logical cores), {m['platform']}",
-        f"torch    : {m['torch']}, {m['torch_threads']} threads, device {m['device']}"
-        + (f" ({m['gpu']})" if "gpu" in m else ""),
+        f"machine  : {m['cpu']} ({m['cpu_count']} logical cores), {m['platform']}"
+        + (f", Python {m['python']}" if "python" in m else ""),
+        f"torch    : {m['torch']}, {m['torch_threads']} threads, device {m['device']}{gpu}",
     ]
 
 

@@ -44,6 +44,7 @@ from benchmarks._common import (  # noqa: E402
     machine_info,
     make_dataset,
     publish,
+    report_header,
     synchronize,
 )  # noqa: E402
 from benchmarks.seed_reference import SeedCausalCNNEncoder  # noqa: E402
@@ -119,13 +120,9 @@ def run_scenario(scenario, args, device):
 
 
 def render(report):
-    m = report["machine"]
-    lines = [
-        "Encoding throughput: batched encode_series vs the original per-batch / per-series encode",
-        f"date     : {report['date']}",
-        f"command  : {report['command']}",
-        f"machine  : {m['cpu']} ({m['cpu_count']} logical cores); torch {m['torch']}, {m['torch_threads']} threads, "
-        f"device {m['device']}" + (f" ({m['gpu']})" if "gpu" in m else ""),
+    lines = report_header(
+        "Encoding throughput: batched encode_series vs the original per-batch / per-series encode", report
+    ) + [
         "model    : CausalCNN channels 40, depth 10, reduced 160, out 320, kernel 3; eval, float32",
         "",
     ]

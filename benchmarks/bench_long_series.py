@@ -34,7 +34,9 @@ if str(REPO_ROOT) not in sys.path:
 
 import torch  # noqa: E402
 
-from benchmarks._common import add_common_arguments, command_line, machine_info, publish  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    add_common_arguments, command_line, machine_info, publish, report_header,
+)
 from tsrepr_sklearn import CausalCNNEncoderClassifier  # noqa: E402
 
 
@@ -107,12 +109,10 @@ def main(argv=None):
                           "seconds": encode.seconds, "windows_per_s": features.shape[2] / encode.seconds,
                           "peak_growth_mb": encode.growth_mb, "output_mb": features.nbytes / 1e6},
     }
-    m, t, e = report["machine"], report["train"], report["encode_window"]
-    text = "\n".join([
-        "One long series (household-power-like), read from a memory map, paper CNN, CPU",
-        f"date     : {report['date']}",
-        f"command  : {report['command']}",
-        f"machine  : {m['cpu']} ({m['cpu_count']} logical cores); torch {m['torch']}, {m['torch_threads']} threads",
+    t, e = report["train"], report["encode_window"]
+    text = "\n".join(report_header(
+        "One long series (household-power-like), read from a memory map, paper CNN, CPU", report
+    ) + [
         f"series   : 1 x {args.channels} channels x {args.length:,} time steps = {series_mb:.0f} MB (float32, on disk)",
         "",
         f"training : {t['steps']} steps with compared_length={args.compared_length} in {t['seconds']:.1f} s "

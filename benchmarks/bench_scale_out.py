@@ -37,7 +37,9 @@ if str(REPO_ROOT) not in sys.path:
 
 import torch  # noqa: E402
 
-from benchmarks._common import OtherLoad, add_common_arguments, command_line, machine_info, publish  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    OtherLoad, add_common_arguments, command_line, machine_info, publish, report_header,
+)
 
 GRID = {"depth": [3, 4], "nb_random_samples": [5, 10]}
 
@@ -133,12 +135,7 @@ def main(argv=None):
         "ddp_speedup": ddp[1] / ddp[2],
         "other_load_cores_max": max((v for v in loads if v is not None), default=None),
     }
-    m = report["machine"]
-    text = "\n".join([
-        "Scaling out on one machine: 2 workers versus 1",
-        f"date     : {report['date']}",
-        f"command  : {report['command']}",
-        f"machine  : {m['cpu']} ({m['cpu_count']} logical cores), torch {m['torch']}",
+    text = "\n".join(report_header("Scaling out on one machine: 2 workers versus 1", report) + [
         "",
         f"(a) dask GridSearchCV, {len(GRID['depth']) * len(GRID['nb_random_samples'])} candidates x 2 folds, "
         f"{args.nb_steps} steps per fit, GunPoint: 1 worker {statistics.median(runs[1]):.1f} s, "

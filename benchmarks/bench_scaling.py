@@ -46,6 +46,7 @@ from benchmarks._common import (  # noqa: E402
     command_line,
     machine_info,
     publish,
+    report_header,
     synchronize,
 )  # noqa: E402
 from tsrepr_sklearn.losses import triplet_loss_backward  # noqa: E402
@@ -148,13 +149,9 @@ def memory_config(length, batch_size, save_memory, args):
 
 
 def render(report):
-    m = report["machine"]
-    lines = [
-        "Training step scaling (time per step vs series length and batch size; peak memory)",
-        f"date     : {report['date']}",
-        f"command  : {report['command']}",
-        f"machine  : {m['cpu']} ({m['cpu_count']} logical cores); torch {m['torch']}, {m['torch_threads']} threads, "
-        f"device {m['device']}" + (f" ({m['gpu']})" if "gpu" in m else ""),
+    lines = report_header(
+        "Training step scaling (time per step vs series length and batch size; peak memory)", report
+    ) + [
         f"model    : CausalCNN channels 40, depth 10, reduced 160, out 320, kernel 3; K={K}, Adam, float32; "
         f"{report['steps']} timed steps per row (median)",
         "",
@@ -171,7 +168,7 @@ def render(report):
             lines.append(f"  us per time step: max/min = {max(spread) / min(spread):.2f}")
         lines.append("")
     if report["memory"]:
-        unit = "CUDA max allocated" if m["device"].startswith("cuda") else "peak RSS growth"
+        unit = "CUDA max allocated" if report["machine"]["device"].startswith("cuda") else "peak RSS growth"
         lines.append(f"memory ({unit}, MB), {report['steps']} steps:")
         by_key = {(r["length"], r["batch_size"], r["save_memory"]): r["peak_growth_mb"] for r in report["memory"]}
         for length, batch in sorted({(r["length"], r["batch_size"]) for r in report["memory"]}):

@@ -59,6 +59,7 @@ from benchmarks._common import (  # noqa: E402
     machine_info,
     make_dataset,
     publish,
+    report_header,
     synchronize,
 )
 from benchmarks.seed_reference import SeedCausalCNNEncoder, seed_triplet_loss  # noqa: E402
@@ -270,16 +271,7 @@ def run_scenario(scenario, args, device, gemm_times):
 
 
 def render(report):
-    lines = []
-    m = report["machine"]
-    lines.append("T-Loss training step: this implementation vs the seed-faithful reference")
-    lines.append(f"date     : {report['date']}")
-    lines.append(f"command  : {report['command']}")
-    lines.append(f"platform : {m['platform']} (Python {m['python']})")
-    lines.append(f"cpu      : {m['cpu']} ({m['cpu_count']} logical cores)")
-    lines.append(f"torch    : {m['torch']}, {m['torch_threads']} threads, device {m['device']}")
-    if "gpu" in m:
-        lines.append(f"gpu      : {m['gpu']} (TF32 matmul: {m['allow_tf32_matmul']})")
+    lines = report_header("T-Loss training step: this implementation vs the seed-faithful reference", report)
     lines.append(
         "model    : CausalCNN channels 40, depth 10, reduced 160, out 320, kernel 3; "
         "batch 10, K=10, Adam lr 1e-3, float32"

@@ -50,7 +50,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks._common import add_common_arguments, command_line, machine_info, publish  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    add_common_arguments, command_line, machine_info, publish, report_header,
+)
 from tsrepr_sklearn import LSTMEncoderClassifier  # noqa: E402
 from tsrepr_sklearn.datasets import load_dataset  # noqa: E402
 from tsrepr_sklearn.networks import LSTMEncoder  # noqa: E402
@@ -104,12 +106,9 @@ def training_curve(data, forget_bias, steps, chunks, lr):
 
 
 def render(report):
-    lines = [
-        "Memory of a fresh LSTM encoder: PyTorch's initialisation (forget_bias=None) against forget_bias=1.0",
-        f"date     : {report['date']}",
-        f"command  : {report['command']}",
-        f"machine  : {report['machine']['cpu']} ({report['machine']['cpu_count']} logical cores), "
-        f"torch {report['machine']['torch']}",
+    lines = report_header(
+        "Memory of a fresh LSTM encoder: PyTorch's initialisation (forget_bias=None) against forget_bias=1.0", report
+    ) + [
         f"seeds    : {report['seeds']}",
         "",
         "1. sensitivity of the representation to the input `lag` steps before the end, relative to the last step",

@@ -114,7 +114,7 @@ def render(report):
     lines = report_header(
         f"Shortfall diagnosis of the {encoder} encoder: test accuracy by training steps and by the SVM's C", report
     ) + [
-        f"settings : paper's UCR settings (batch 10, K=10, lr 0.001)"
+        "settings : paper's UCR settings (batch 10, K=10, lr 0.001)"
         + "".join(f" except {key}={value}" for key, value in ENCODERS[encoder][1].items())
         + f"; {report['chunks']} warm-start chunks of "
         f"{report['chunk_steps']} steps; ChannelScaler fitted on the training split",
