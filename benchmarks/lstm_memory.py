@@ -123,7 +123,8 @@ def render(report):
         spread = f"[{min(row['accuracies']):.3f}..{max(row['accuracies']):.3f}]"
         lines.append(f"{row['dataset']:<18} {str(row['forget_bias']):<12} {row['accuracy_mean']:>13.4f} {spread:>15}")
     if report.get("curve"):
-        lines += ["", f"3. GunPoint during training (seed 0, lr {report['curve_lr']}): loss over the last steps, test "
+        lr = report.get("curve_lr", 0.001)  # the first results file predates --curve-lr: the default lr, 0.001
+        lines += ["", f"3. GunPoint during training (seed 0, lr {lr}): loss over the last steps, test "
                   "accuracy, representation spread", f"{'forget_bias':<12} {'steps':>6} {'loss':>7} {'accuracy':>9} {'spread':>7}"]
         for row in report["curve"]:
             for point in row["points"]:
