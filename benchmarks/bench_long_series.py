@@ -74,6 +74,22 @@ def write_series(path, channels, length, seed=0):
     X.flush()
 
 
+def render(report):
+    series, t, e = report["series"], report["train"], report["encode_window"]
+    return "\n".join(report_header(
+        "One long series (household-power-like), read from a memory map, paper CNN, CPU", report
+    ) + [
+        f"series   : 1 x {series['channels']} channels x {series['length']:,} time steps = {series['megabytes']:.0f} MB "
+        "(float32, on disk)",
+        "",
+        f"training : {t['steps']} steps with compared_length={t['compared_length']} in {t['seconds']:.1f} s "
+        f"({t['s_per_step']:.3f} s/step); peak RSS growth {t['peak_growth_mb']:.0f} MB",
+        f"encoding : {e['windows']:,} windows of {e['window']} steps (stride {e['stride']}) in {e['seconds']:.1f} s "
+        f"({e['windows_per_s']:.0f} windows/s); peak RSS growth {e['peak_growth_mb']:.0f} MB "
+        f"(of which the {e['output_mb']:.1f} MB result)",
+    ])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--length", type=int, default=2_000_000)
@@ -109,19 +125,7 @@ def main(argv=None):
                           "seconds": encode.seconds, "windows_per_s": features.shape[2] / encode.seconds,
                           "peak_growth_mb": encode.growth_mb, "output_mb": features.nbytes / 1e6},
     }
-    t, e = report["train"], report["encode_window"]
-    text = "\n".join(report_header(
-        "One long series (household-power-like), read from a memory map, paper CNN, CPU", report
-    ) + [
-        f"series   : 1 x {args.channels} channels x {args.length:,} time steps = {series_mb:.0f} MB (float32, on disk)",
-        "",
-        f"training : {t['steps']} steps with compared_length={args.compared_length} in {t['seconds']:.1f} s "
-        f"({t['s_per_step']:.3f} s/step); peak RSS growth {t['peak_growth_mb']:.0f} MB",
-        f"encoding : {e['windows']:,} windows of {args.window} steps (stride {args.stride}) in {e['seconds']:.1f} s "
-        f"({e['windows_per_s']:.0f} windows/s); peak RSS growth {e['peak_growth_mb']:.0f} MB "
-        f"(of which the {e['output_mb']:.1f} MB result)",
-    ])
-    return publish(report, text, args.output)
+    return publish(report, render(report), args.output)
 
 
 if __name__ == "__main__":

@@ -110,6 +110,24 @@ def ddp_seconds_per_step(world_size, steps):
     return max(r["seconds"] for r in results) / steps
 
 
+def render(report):
+    runs = {int(k): v for k, v in report["grid_search_seconds"].items()}
+    ddp = {int(k): v for k, v in report["ddp_s_per_step"].items()}
+    nb_steps = report.get("nb_steps", 100)  # the first results file predates the field: the default, 100
+    load = report["other_load_cores_max"]
+    return "\n".join(report_header("Scaling out on one machine: 2 workers versus 1", report) + [
+        "",
+        f"(a) dask GridSearchCV, {len(GRID['depth']) * len(GRID['nb_random_samples'])} candidates x 2 folds, "
+        f"{nb_steps} steps per fit, GunPoint: 1 worker {statistics.median(runs[1]):.1f} s, "
+        f"2 workers {statistics.median(runs[2]):.1f} s (medians of {len(runs[1])}) -> "
+        f"{report['grid_search_speedup']:.2f}x",
+        f"(b) data-parallel training (gloo), paper architecture, batch 10, GunPoint: 1 process "
+        f"{ddp[1]:.3f} s/step, 2 processes {ddp[2]:.3f} s/step -> {report['ddp_speedup']:.2f}x",
+        "    every worker / process uses 1 PyTorch thread"
+        + (f"; other CPU load during (a): at most {load:.2f} cores" if load is not None else ""),
+    ])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--nb-steps", type=int, default=100, help="training steps of each grid-search fit")
@@ -129,25 +147,15 @@ def main(argv=None):
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": command_line(__file__, argv),
         "machine": machine_info(torch.device("cpu")),
+        "nb_steps": args.nb_steps,
+        "ddp_steps": args.ddp_steps,
         "grid_search_seconds": {str(k): v for k, v in runs.items()},
         "grid_search_speedup": statistics.median(runs[1]) / statistics.median(runs[2]),
         "ddp_s_per_step": {str(k): v for k, v in ddp.items()},
         "ddp_speedup": ddp[1] / ddp[2],
         "other_load_cores_max": max((v for v in loads if v is not None), default=None),
     }
-    text = "\n".join(report_header("Scaling out on one machine: 2 workers versus 1", report) + [
-        "",
-        f"(a) dask GridSearchCV, {len(GRID['depth']) * len(GRID['nb_random_samples'])} candidates x 2 folds, "
-        f"{args.nb_steps} steps per fit, GunPoint: 1 worker {statistics.median(runs[1]):.1f} s, "
-        f"2 workers {statistics.median(runs[2]):.1f} s (medians of {args.repeats}) -> "
-        f"{report['grid_search_speedup']:.2f}x",
-        f"(b) data-parallel training (gloo), paper architecture, batch 10, GunPoint: 1 process "
-        f"{ddp[1]:.3f} s/step, 2 processes {ddp[2]:.3f} s/step -> {report['ddp_speedup']:.2f}x",
-        "    every worker / process uses 1 PyTorch thread"
-        + (f"; other CPU load during (a): at most {report['other_load_cores_max']:.2f} cores"
-           if report["other_load_cores_max"] is not None else ""),
-    ])
-    return publish(report, text, args.output)
+    return publish(report, render(report), args.output)
 
 
 if __name__ == "__main__":

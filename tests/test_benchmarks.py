@@ -1,12 +1,21 @@
-"""The accuracy benchmarks run end to end, and their reports say what they measured (a few steps only)."""
+"""The accuracy benchmarks run end to end, their reports say what they measured (a few steps only), and every
+stored results file is still rendered by today's scripts."""
 
 import json
 
 import numpy as np
 import pytest
 
-from benchmarks import accuracy, shortfall
+from benchmarks import (
+    accuracy, bench_encoding, bench_long_series, bench_scale_out, bench_scaling, bench_training, lstm_memory, shortfall,
+)
+from benchmarks._common import RESULTS_DIR
 from tsrepr_sklearn.base import SVM_C_GRID
+
+#: the script that writes each results file, by the file name's prefix
+RENDERERS = {"accuracy": accuracy, "encoding": bench_encoding, "long_series": bench_long_series,
+             "scale_out": bench_scale_out, "scaling": bench_scaling, "training": bench_training,
+             "lstm_memory": lstm_memory, "shortfall": shortfall}
 
 
 def test_accuracy_benchmark_reports_each_run_beside_the_paper(tmp_path, capsys):
@@ -39,3 +48,12 @@ def test_shortfall_sweep_contains_the_rule_s_own_choice(capsys):
         # the rule chose by cross-validation: no C had a better mean CV score
         assert chosen["cv_accuracy"] == pytest.approx(np.nanmax([row["cv_accuracy"] for row in point["sweep"]]))
     assert "ItalyPowerDemand (paper, K=10: 0.954)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("path", sorted(RESULTS_DIR.glob("*.json")), ids=lambda path: path.stem)
+def test_every_results_file_is_rendered_by_its_script(path):
+    (module,) = [module for prefix, module in RENDERERS.items() if path.name.startswith(prefix + "_")]
+    text = module.render(json.loads(path.read_text()))
+    stored = path.with_suffix(".md").read_text().strip("`\n").splitlines()
+    # the same title, date and command; the lines after them may have gained detail since
+    assert text.splitlines()[:3] == stored[:3]
