@@ -53,6 +53,36 @@ class OtherLoad:
         return False
 
 
+def status_bytes(field):
+    """A size field of ``/proc/self/status`` (``VmRSS``, ``VmHWM``), in bytes (the kernel writes kB, meaning KiB)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+class PeakRSSGrowth:
+    """Context manager: growth of the peak resident set size over the block, in MB (10**6 bytes), and its seconds.
+
+    Entering resets the peak (``VmHWM``) to the current resident size through
+    ``/proc/self/clear_refs`` (Linux >= 4.0), so ``growth_mb`` is what the block
+    added at its highest point over what was resident before it.
+    """
+
+    def __enter__(self):
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        self._before = status_bytes("VmRSS")
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self._start
+        self.growth_mb = (status_bytes("VmHWM") - self._before) / 1e6
+        return False
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:

@@ -23,7 +23,6 @@ import argparse
 import datetime
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -35,30 +34,9 @@ if str(REPO_ROOT) not in sys.path:
 import torch  # noqa: E402
 
 from benchmarks._common import (  # noqa: E402
-    add_common_arguments, command_line, machine_info, publish, report_header,
+    PeakRSSGrowth, add_common_arguments, command_line, machine_info, publish, report_header,
 )
 from tsrepr_sklearn import CausalCNNEncoderClassifier  # noqa: E402
-
-
-def status_kb(field):
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
-
-
-class PeakMemory:
-    """Growth of the peak resident set size during the block, in MB."""
-
-    def __enter__(self):
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        self.before = status_kb("VmRSS")
-        self.start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc):
-        self.seconds = time.perf_counter() - self.start
-        self.growth_mb = (status_kb("VmHWM") - self.before) / 1024
-        return False
 
 
 def write_series(path, channels, length, seed=0):
@@ -76,6 +54,8 @@ def write_series(path, channels, length, seed=0):
 
 def render(report):
     series, t, e = report["series"], report["train"], report["encode_window"]
+    # the first results file measured the growth in MiB (2**20 bytes); since then it is in MB, like the sizes
+    unit = report.get("memory_unit", "MiB")
     return "\n".join(report_header(
         "One long series (household-power-like), read from a memory map, paper CNN, CPU", report
     ) + [
@@ -83,9 +63,9 @@ def render(report):
         "(float32, on disk)",
         "",
         f"training : {t['steps']} steps with compared_length={t['compared_length']} in {t['seconds']:.1f} s "
-        f"({t['s_per_step']:.3f} s/step); peak RSS growth {t['peak_growth_mb']:.0f} MB",
+        f"({t['s_per_step']:.3f} s/step); peak RSS growth {t['peak_growth_mb']:.0f} {unit}",
         f"encoding : {e['windows']:,} windows of {e['window']} steps (stride {e['stride']}) in {e['seconds']:.1f} s "
-        f"({e['windows_per_s']:.0f} windows/s); peak RSS growth {e['peak_growth_mb']:.0f} MB "
+        f"({e['windows_per_s']:.0f} windows/s); peak RSS growth {e['peak_growth_mb']:.0f} {unit} "
         f"(of which the {e['output_mb']:.1f} MB result)",
     ])
 
@@ -108,15 +88,16 @@ def main(argv=None):
         clf = CausalCNNEncoderClassifier(compared_length=args.compared_length, nb_steps=args.nb_steps, device="cpu",
                                          random_state=0)
         CausalCNNEncoderClassifier(nb_steps=1, compared_length=50, device="cpu").fit_encoder(X[:, :, :1000])  # warm-up
-        with PeakMemory() as train:
+        with PeakRSSGrowth() as train:
             clf.fit_encoder(X)
-        with PeakMemory() as encode:
+        with PeakRSSGrowth() as encode:
             features = clf.encode_window(X, window=args.window, stride=args.stride)
     series_mb = args.channels * args.length * 4 / 1e6
     report = {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": command_line(__file__, argv),
         "machine": machine_info(torch.device("cpu")),
+        "memory_unit": "MB",
         "series": {"channels": args.channels, "length": args.length, "megabytes": series_mb},
         "train": {"steps": int(clf.n_steps_), "seconds": train.seconds, "s_per_step": train.seconds / clf.n_steps_,
                   "peak_growth_mb": train.growth_mb, "compared_length": args.compared_length,

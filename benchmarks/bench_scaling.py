@@ -41,6 +41,7 @@ if str(REPO_ROOT) not in sys.path:
 
 from benchmarks._common import (  # noqa: E402
     OtherLoad,
+    PeakRSSGrowth,
     add_common_arguments,
     checked_device,
     command_line,
@@ -110,34 +111,22 @@ def time_config(length, batch_size, args, device):
     }
 
 
-def _status_kb(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/self/status")
-
-
 def probe_memory(length, batch_size, save_memory, steps, device):
     """Run in a subprocess: peak memory growth of ``steps`` training steps, after one warm-up step."""
     encoder, optimizer, data, geometries = setup(length, batch_size, device, steps)
     step(encoder, optimizer, data, geometries[-1], save_memory)  # warm-up: one-off allocations, Adam state
-    if device.type == "cuda":
-        synchronize(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        before = torch.cuda.memory_allocated(device)
-    else:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")  # resets the peak resident set size (VmHWM) to the current one (Linux >= 4.0)
-        before = _status_kb("VmRSS") * 1024
+    if device.type != "cuda":
+        with PeakRSSGrowth() as memory:
+            for geometry in geometries[:steps]:
+                step(encoder, optimizer, data, geometry, save_memory)
+        return {"peak_growth_mb": memory.growth_mb}
+    synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    before = torch.cuda.memory_allocated(device)
     for geometry in geometries[:steps]:
         step(encoder, optimizer, data, geometry, save_memory)
-    if device.type == "cuda":
-        synchronize(device)
-        peak = torch.cuda.max_memory_allocated(device)
-    else:
-        peak = _status_kb("VmHWM") * 1024
-    return {"peak_growth_mb": (peak - before) / 1e6}
+    synchronize(device)
+    return {"peak_growth_mb": (torch.cuda.max_memory_allocated(device) - before) / 1e6}
 
 
 def memory_config(length, batch_size, save_memory, args):
