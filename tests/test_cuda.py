@@ -66,3 +66,12 @@ def test_estimator_trains_on_cuda_and_loads_on_cpu(cls, tmp_path):
 def test_auto_device_picks_cuda():
     X, y = two_class_data()
     assert tiny(device="auto").fit(X, y).device_.type == "cuda"
+
+
+def test_warm_start_continues_a_cuda_model_on_the_cpu():
+    X, y = two_class_data()
+    clf = tiny(CausalCNNEncoderClassifier, device="cuda", warm_start=True).fit(X, y)
+    clf.set_params(device="cpu").fit_encoder(X)
+    assert clf.device_.type == "cpu" and clf.n_steps_ == 6
+    assert all(not p.is_cuda for p in clf.encoder_.parameters())
+    assert all(not t.is_cuda for state in clf.optimizer_.state.values() for t in state.values() if torch.is_tensor(t))

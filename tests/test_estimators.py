@@ -202,8 +202,61 @@ def test_semi_supervised_rows_train_the_encoder_only():
     with pytest.warns(UserWarning, match="10 series labeled -1") as through_fit_classifier:
         clf.fit_classifier(X, y)
     assert {w.filename for w in [*record, *through_fit_transform, *through_fit_classifier]} == {__file__}
-    with pytest.raises(ValueError, match="at least 2 classes.*-1 are unlabeled"), pytest.warns(UserWarning, match="-1"):
+    with pytest.raises(ValueError, match="at least 2 classes.*-1 are unlabeled"):
         tiny().fit(X, np.array([1] * 10 + [-1] * 10))
+
+
+@pytest.mark.parametrize("y", [["a"] * 20, [-1, 1] * 10, [-1] * 20], ids=["one class", "-1 and 1", "all -1"])
+def test_labels_of_fewer_than_two_classes_are_refused_before_training(y):
+    X, _ = two_class_data(n=20)
+    fitted = tiny().fit_encoder(X)
+    before = fitted.transform(X)
+    with mock.patch("tsrepr_sklearn.base.train_encoder", side_effect=AssertionError("trained")):
+        for call in (tiny().fit, tiny().fit_transform, fitted.fit):
+            with pytest.raises(ValueError, match="at least 2 classes"):
+                call(X, np.array(y))
+    np.testing.assert_array_equal(fitted.transform(X), before)  # the previous fit is untouched
+
+
+def test_a_regression_or_multi_output_target_trains_the_encoder_only_in_a_pipeline():
+    from sklearn.linear_model import Ridge
+    from sklearn.multioutput import MultiOutputClassifier
+
+    X, y = two_class_data(n=20)
+    X2 = X[:, 0, :]
+    target = np.random.default_rng(1).normal(size=20)
+    pipe = Pipeline([("repr", tiny()), ("ridge", Ridge())]).fit(X2, target)
+    encoder = pipe.named_steps["repr"]
+    assert encoder.n_steps_ == 3 and not hasattr(encoder, "classifier_")
+    # the same encoder as fit_transform without labels
+    np.testing.assert_array_equal(encoder.transform(X2), tiny().fit_transform(X2))
+    assert pipe.predict(X2).shape == (20,)
+    two_outputs = np.stack([y, y[::-1]], axis=1)
+    pipe = Pipeline([("repr", tiny()), ("clf", MultiOutputClassifier(LogisticRegression()))]).fit(X2, two_outputs)
+    assert pipe.predict(X2).shape == (20, 2)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        tiny().fit_transform(X2, target[:-1])
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        tiny().fit(X2, target)  # fit trains the classifier, which needs class labels
+
+
+def test_fit_leaves_the_global_cuda_generators_alone():
+    X, y = two_class_data()
+    with mock.patch("torch.cuda.manual_seed_all") as seed_all, mock.patch("torch.cuda.manual_seed") as seed:
+        tiny().fit(X, y)
+        tiny(LSTMEncoderClassifier).fit(X, y)
+    assert not seed_all.called and not seed.called
+
+
+def test_warm_start_refuses_a_changed_architecture(estimator_class):
+    X, y = two_class_data()
+    clf = tiny(estimator_class, warm_start=True).fit(X, y)
+    before = clf.transform(X)
+    with pytest.raises(ValueError, match=r"architecture parameters have changed.*out_channels 3 -> 7"):
+        clf.set_params(out_channels=7).fit(X, y)
+    assert clf.n_steps_ == 3
+    np.testing.assert_array_equal(clf.transform(X), before)
+    assert clf.set_params(out_channels=3).fit(X, y).n_steps_ == 6
 
 
 def test_fit_encoder_then_fit_classifier_and_warm_start():

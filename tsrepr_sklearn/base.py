@@ -17,7 +17,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.svm import SVC
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from ._warn import warn
 from .distributed import is_dask_array, transform_dask
@@ -31,7 +31,7 @@ from .persistence import (
 )
 from .streaming import StepWindows, is_large
 from .training import TrainingDivergedError, _as_history, resolve_device, to_device_data, train_encoder
-from .validation import check_labels, check_series, unlabeled_mask
+from .validation import check_labels, check_series, check_two_classes, is_regression_target, unlabeled_mask
 
 __all__ = ["BaseEncoderClassifier"]
 
@@ -146,7 +146,8 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def _build_encoder(self, kwargs, seed, device):
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+            # the CPU generator alone: torch.manual_seed would also reseed every CUDA device's global generator
+            torch.default_generator.manual_seed(seed)
             encoder = self._encoder_class(**kwargs)
         return encoder.to(device)
 
@@ -220,10 +221,8 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def _fit_encoder(self, X, lengths):
         continuing = self.warm_start and hasattr(self, "encoder_")
-        if continuing and X.shape[1] != self.n_channels_in_:
-            raise ValueError(
-                f"warm_start: X has {X.shape[1]} channel(s) but the encoder was trained on {self.n_channels_in_}."
-            )
+        if continuing:
+            self._check_continuation(X)
         group = self._process_group() if self.distributed else None
         seeds = self._seed_sequence(continuing, group)
         numpy_seed, torch_seed = seeds.spawn(2)
@@ -241,6 +240,15 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             self.history_ = np.empty(0)
             self.n_steps_ = 0
         else:
+            device = resolve_device(self.device)
+            if group is None and device != self.device_:
+                # continue on the device asked for now (a GPU-trained model refined on the CPU, say); loading
+                # the optimizer's state moves it to its parameters' device
+                self.encoder_.to(device)
+                optimizer_state = self.optimizer_.state_dict()
+                self.optimizer_ = self._make_optimizer()
+                self.optimizer_.load_state_dict(optimizer_state)
+                self.device_ = device
             for param_group in self.optimizer_.param_groups:
                 param_group["lr"] = float(self.lr)
         prior_history = self.history_
@@ -303,6 +311,22 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                 f"Training interrupted after {len(history)} of {self.nb_steps} steps; the estimator keeps the "
                 + ("encoder trained so far." if self.n_steps_ else "encoder untrained (no step was done).")
                 + " Continue with warm_start=True."
+            )
+
+    def _check_continuation(self, X):
+        """A warm start continues the fitted encoder: its input channels and architecture must not change."""
+        if X.shape[1] != self.n_channels_in_:
+            raise ValueError(
+                f"warm_start: X has {X.shape[1]} channel(s) but the encoder was trained on {self.n_channels_in_}."
+            )
+        wanted = self._encoder_kwargs(X.shape[1])
+        changed = [f"{key} {self.encoder_kwargs_.get(key)!r} -> {value!r}" for key, value in wanted.items()
+                   if self.encoder_kwargs_.get(key) != value]
+        if changed:
+            raise ValueError(
+                "warm_start=True continues the fitted encoder, but its architecture parameters have changed since "
+                f"(fitted -> now: {', '.join(changed)}). Restore them, or set warm_start=False to train a new "
+                "encoder."
             )
 
     def _process_group(self):
@@ -368,14 +392,8 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
                 "semi-supervised convention): they trained the encoder but not the classifier. "
                 "If -1 is a real class, relabel it."
             )
+        check_two_classes(y)
         features, y = features[labeled], y[labeled]
-        classes = np.unique(y)
-        if classes.shape[0] < 2:
-            raise ValueError(
-                f"The classifier needs samples of at least 2 classes in the labeled data; got "
-                f"{classes.shape[0]} class(es): {classes.tolist()}"
-                + (" (rows labeled -1 are unlabeled)." if not labeled.all() else ".")
-            )
         self.classifier_ = self._make_classifier(features, y)
         self.classes_ = self.classifier_.classes_
 
@@ -439,14 +457,20 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         return self._encode(*self._validate_series(X, reset=False))
 
     def fit_transform(self, X, y=None, **fit_params):
-        """Fit (the encoder only when ``y`` is None), then return the training set's representations.
+        """Fit, then return the training set's representations.
+
+        With classification labels this is ``fit(X, y).transform(X)``: the
+        encoder, then the classifier. With ``y=None``, or a target that is
+        not classification labels (a regression or multi-output target, as a
+        Pipeline passes to a step before such a model), only the encoder is
+        trained: the triplet loss needs no labels.
 
         Parameters
         ----------
         X : array-like of shape (n_series, length) or (n_series, n_channels, length), or list of arrays
             Training series.
-        y : array-like of shape (n_series,) or None, default=None
-            Labels; with ``None`` only the encoder is trained.
+        y : array-like of shape (n_series,) or (n_series, n_outputs), or None, default=None
+            Labels, another target, or None.
         **fit_params : dict
             Unused; accepted for scikit-learn compatibility.
 
@@ -463,8 +487,15 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         X_checked, lengths = check_series(X)
+        if not require_labels and y is not None and is_regression_target(y):
+            # a Pipeline passes its target to every step: before a regressor or a multi-output model, the
+            # representations are still wanted, and the T-Loss needs no labels
+            check_consistent_length(X_checked, y)
+            logger.info("fit_transform: y is not a classification target; only the encoder is trained.")
+            y = None
         if y is not None or require_labels:
             y = check_labels(y, X_checked.shape[0])
+            check_two_classes(y)  # before training, so that such labels never cost a training run
         self._fit_encoder(X_checked, lengths)
         features = self._encode(X_checked, lengths)
         if y is not None:

@@ -20,12 +20,12 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_array, column_or_1d
 
 from .streaming import PageReleaser, is_large
 
-__all__ = ["check_series", "check_labels", "unlabeled_mask"]
+__all__ = ["check_series", "check_labels", "check_two_classes", "is_regression_target", "unlabeled_mask"]
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 #: Bytes of series validated at a time for memory maps and very large arrays.
@@ -274,3 +274,65 @@ def unlabeled_mask(y):
     if y.dtype.kind == "O":
         return np.array([isinstance(v, numbers.Real) and not isinstance(v, bool) and v == -1 for v in y], dtype=bool)
     return np.zeros(y.shape[0], dtype=bool)
+
+
+def check_two_classes(y):
+    """Check that the labeled series (those not labeled -1) hold at least two classes.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_series,)
+        Labels, as returned by :func:`check_labels`.
+
+    Raises
+    ------
+    ValueError
+        If fewer than two classes remain once the unlabeled rows are set aside.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsrepr_sklearn.validation import check_two_classes
+    >>> check_two_classes(np.array([0, 1, -1]))
+    >>> check_two_classes(np.array([1, -1, 1]))
+    Traceback (most recent call last):
+        ...
+    ValueError: The classifier needs samples of at least 2 classes in the labeled data; got 1 class(es): [1] (rows labeled -1 are unlabeled).
+    """
+    labeled = ~unlabeled_mask(y)
+    classes = np.unique(y[labeled])
+    if classes.shape[0] < 2:
+        raise ValueError(
+            f"The classifier needs samples of at least 2 classes in the labeled data; got "
+            f"{classes.shape[0]} class(es): {classes.tolist()}"
+            + (" (rows labeled -1 are unlabeled)." if not labeled.all() else ".")
+        )
+
+
+def is_regression_target(y):
+    """Whether ``y`` is a regression or multi-output target rather than classification labels.
+
+    Such a target reaches an estimator's ``fit_transform`` when it is a
+    Pipeline step before a regressor or a multi-output model.
+
+    Parameters
+    ----------
+    y : array-like
+        A target.
+
+    Returns
+    -------
+    bool
+        True for scikit-learn's target types ``continuous``,
+        ``continuous-multioutput``, ``multiclass-multioutput`` and
+        ``multilabel-indicator``.
+
+    Examples
+    --------
+    >>> from tsrepr_sklearn.validation import is_regression_target
+    >>> is_regression_target([0.5, 1.7, 2.2]), is_regression_target(["a", "b"]), is_regression_target([[0, 1], [1, 1]])
+    (True, False, True)
+    """
+    return type_of_target(y, input_name="y") in (
+        "continuous", "continuous-multioutput", "multiclass-multioutput", "multilabel-indicator",
+    )
