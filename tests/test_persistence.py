@@ -1,5 +1,6 @@
 import json
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -66,11 +67,32 @@ def test_other_classifiers_need_trust(tmp_path):
     X, y = two_class_data()
     clf = tiny(classifier=KNeighborsClassifier(n_neighbors=3)).fit(X, y)
     clf.save(tmp_path / "model.pt")
-    safe = CausalCNNEncoderClassifier.load(tmp_path / "model.pt")
-    assert not hasattr(safe, "classifier_")  # pickled, so not restored by default
+    with pytest.warns(UserWarning, match=r"classifier parameter and the fitted classifier "
+                      r"\(sklearn.neighbors.KNeighborsClassifier\).*trust_pickled_classifier=True") as record:
+        safe = CausalCNNEncoderClassifier.load(tmp_path / "model.pt")
+    assert record[0].filename == __file__
+    assert not hasattr(safe, "classifier_") and safe.classifier is None  # pickled, so not restored by default
     np.testing.assert_array_equal(safe.transform(X), clf.transform(X))
     trusted = CausalCNNEncoderClassifier.load(tmp_path / "model.pt", trust_pickled_classifier=True)
     np.testing.assert_array_equal(trusted.predict(X), clf.predict(X))
+
+
+def test_an_svc_classifier_parameter_comes_back_without_unpickling(tmp_path, monkeypatch):
+    X, y = two_class_data()
+    clf = tiny(classifier=SVC(C=3, probability=True, random_state=0)).fit(X, y)
+    clf.save(tmp_path / "model.pt")
+    monkeypatch.setattr(pickle, "loads", lambda *args, **kwargs: pytest.fail("the safe load unpickled something"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        safe = CausalCNNEncoderClassifier.load(tmp_path / "model.pt")
+    assert safe.classifier.get_params() == clf.classifier.get_params()
+    np.testing.assert_array_equal(safe.predict_proba(X), clf.predict_proba(X))
+    # a refit of the classifier uses the user's SVC, not the default one
+    np.testing.assert_allclose(safe.fit_classifier(X, y).predict_proba(X), clf.fit_classifier(X, y).predict_proba(X))
+    # parameters that are not plain values (a class_weight dict) stay pickled, and the load says so
+    tiny(classifier=SVC(class_weight={"a": 2.0})).fit(X, y).save(tmp_path / "weighted.pt")
+    with pytest.warns(UserWarning, match=r"the classifier parameter and the fitted classifier \(sklearn.svm.SVC\)"):
+        assert CausalCNNEncoderClassifier.load(tmp_path / "weighted.pt").classifier is None
 
 
 def test_safe_classifier_description_only_rebuilds_allowed_classes():

@@ -257,6 +257,30 @@ def _from_plain(description, tensors):
     return description["v"]
 
 
+def _classifier_name(classifier):
+    return f"{type(classifier).__module__.split('._')[0]}.{type(classifier).__qualname__}"
+
+
+def _classifier_info(classifier, fitted):
+    """JSON description of the ``classifier`` parameter and of how the fitted one is stored.
+
+    An unfitted classifier of an allowed class whose parameters are plain
+    values is described completely, so that loading restores it without
+    unpickling; any other is only named, so that loading can say what it
+    left out.
+    """
+    param = {"kind": "none"}
+    if classifier is not None:
+        name = _classifier_name(classifier)
+        param = {"kind": "pickled", "class": name}
+        if _SAFE_CLASSIFIERS.get(name) is type(classifier):
+            params = {key: value.item() if isinstance(value, np.generic) else value
+                      for key, value in classifier.get_params(deep=False).items()}
+            if all(value is None or isinstance(value, (bool, int, float, str)) for value in params.values()):
+                param = {"kind": "safe", "class": name, "params": params}
+    return json.dumps({"param": param, "fitted": fitted})
+
+
 def classifier_to_safe(classifier):
     """Describe a fitted classifier of an allowed class with JSON and tensors only.
 
@@ -273,7 +297,7 @@ def classifier_to_safe(classifier):
         (currently scikit-learn's ``SVC``) or an attribute is not an array,
         number, string or tuple of those.
     """
-    name = f"{type(classifier).__module__.split('._')[0]}.{type(classifier).__qualname__}"
+    name = _classifier_name(classifier)
     if _SAFE_CLASSIFIERS.get(name) is not type(classifier):
         return None
     tensors, attributes = {}, {}
@@ -381,12 +405,16 @@ def save_estimator(estimator, path, *, metadata=None):
         "optimizer_state": optimizer_state_to_cpu(estimator.optimizer_.state_dict()),
     }
     pickled = {"classifier_param": estimator.classifier}
+    fitted = "none"
     if hasattr(estimator, "classifier_"):
         safe = classifier_to_safe(estimator.classifier_)
         if safe is None:
             pickled["classifier_"] = estimator.classifier_
+            fitted = "pickled"
         else:
             archive["classifier_json"], archive["classifier_tensors"] = safe
+            fitted = "safe"
+    archive["classifier_info"] = _classifier_info(estimator.classifier, fitted)
     archive["pickled"] = torch.frombuffer(bytearray(pickle.dumps(pickled)), dtype=torch.uint8)
     archive["checksum"] = _checksum(archive)
     path = os.fspath(path)
@@ -408,7 +436,9 @@ def load_estimator(path, *, trust_pickled_classifier=False):
     is stored pickled, and unpickling can run arbitrary code, so it is
     restored only with ``trust_pickled_classifier=True``; otherwise the
     estimator comes back with its encoder (``transform`` and
-    ``encode_window`` work) and ``fit_classifier`` can be called.
+    ``encode_window`` work), ``classifier=None``, and a warning saying what
+    was left out; ``fit_classifier`` can be called. An ``SVC`` given as the
+    ``classifier`` parameter is stored as plain values and comes back.
 
     Parameters
     ----------
@@ -428,13 +458,19 @@ def load_estimator(path, *, trust_pickled_classifier=False):
         If the file is not a tsrepr-sklearn model, is truncated or corrupted,
         or was written by a newer format version.
 
+    Warns
+    -----
+    UserWarning
+        If the file holds a pickled classifier that is not loaded.
+
     Examples
     --------
     A classifier other than ``SVC`` is stored pickled, so by default the
-    estimator comes back with its encoder only:
+    estimator comes back with its encoder only, and a warning says so:
 
     >>> import os
     >>> import tempfile
+    >>> import warnings
     >>> import numpy as np
     >>> from sklearn.neighbors import KNeighborsClassifier
     >>> from tsrepr_sklearn import CausalCNNEncoderClassifier
@@ -446,10 +482,14 @@ def load_estimator(path, *, trust_pickled_classifier=False):
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     path = os.path.join(folder, "model.pt")
     ...     save_estimator(clf, path)
-    ...     encoder_only = load_estimator(path)
+    ...     with warnings.catch_warnings(record=True) as caught:
+    ...         warnings.simplefilter("always")
+    ...         encoder_only = load_estimator(path)
     ...     trusted = load_estimator(path, trust_pickled_classifier=True)
-    >>> hasattr(encoder_only, "classifier_"), encoder_only.transform(X).shape
-    (False, (6, 3))
+    >>> print(str(caught[0].message).split(" as pickled")[0].split("holds ")[1])
+    the classifier parameter and the fitted classifier (sklearn.neighbors.KNeighborsClassifier)
+    >>> hasattr(encoder_only, "classifier_"), encoder_only.classifier, encoder_only.transform(X).shape
+    (False, None, (6, 3))
     >>> trusted.predict(X).tolist()
     [0, 1, 0, 1, 0, 1]
     """
@@ -476,6 +516,8 @@ def load_estimator(path, *, trust_pickled_classifier=False):
     estimator.n_channels_in_ = estimator.encoder_kwargs_["in_channels"]
     if "classifier_json" in archive:
         estimator.classifier_ = classifier_from_safe(archive["classifier_json"], archive["classifier_tensors"])
+    if "classifier_info" in archive and not trust_pickled_classifier:  # older files lack it (no warning then)
+        _restore_classifier_param(estimator, json.loads(archive["classifier_info"]), path)
     if trust_pickled_classifier:
         pickled = pickle.loads(archive["pickled"].numpy().tobytes())
         estimator.classifier = pickled["classifier_param"]
@@ -484,6 +526,21 @@ def load_estimator(path, *, trust_pickled_classifier=False):
     if hasattr(estimator, "classifier_"):
         estimator.classes_ = estimator.classifier_.classes_
     return estimator
+
+
+def _restore_classifier_param(estimator, info, path):
+    """Set the ``classifier`` parameter from its safe description; warn about what stays pickled."""
+    param = info["param"]
+    if param["kind"] == "safe":
+        estimator.classifier = _SAFE_CLASSIFIERS[param["class"]](**param["params"])
+    left_out = [what for what, kind in (("the classifier parameter", param["kind"]),
+                                        ("the fitted classifier", info["fitted"])) if kind == "pickled"]
+    if left_out:
+        warn(
+            f"{os.fspath(path)!r} holds {' and '.join(left_out)} ({param.get('class', 'a classifier')}) as pickled bytes, which are "
+            "not loaded unless trust_pickled_classifier=True (only for a file from a trusted source). The "
+            "estimator comes back with classifier=None: fit_classifier would fit the default SVM."
+        )
 
 
 def read_metadata(path):
