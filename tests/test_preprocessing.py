@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from tsrepr_sklearn import CausalCNNEncoderClassifier
 from tsrepr_sklearn.preprocessing import ChannelScaler, znormalize
@@ -81,3 +82,76 @@ def test_channel_scaler_in_a_pipeline_before_the_estimator():
     ).fit(X, y)
     assert pipe.predict(X).shape == (16,)
     assert pipe.transform(X).shape == (16, 2)
+
+
+# --------------------------------------------------------------------------- precision and constant detection
+
+
+def _reference(values, axis):
+    """Z-scores in float64 (numpy; the standard deviation is never 0 here)."""
+    return (values - values.mean(axis=axis, keepdims=True)) / values.std(axis=axis, keepdims=True)
+
+
+def _offset_signal():
+    """A signal of amplitude 20 on an offset of 1e8: float32 holds 1e8 only to steps of 8."""
+    return 1e8 + 20 * np.sin(np.arange(50) / 3)[np.newaxis].repeat(4, axis=0)
+
+
+def test_znormalize_computes_in_float64_from_the_input_values():
+    X = _offset_signal()
+    expected = _reference(X, axis=1)
+    np.testing.assert_allclose(znormalize(X)[:, 0], expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(znormalize(list(X))[:, 0], expected, rtol=1e-5, atol=1e-5)  # list of 1-D series
+    ragged = znormalize([X[0], X[1, :30]])  # NaN padding through the list path
+    np.testing.assert_allclose(ragged[1, 0, :30], _reference(X[1, :30], axis=0), rtol=1e-5, atol=1e-5)
+    assert np.isnan(ragged[1, 0, 30:]).all()
+
+
+def test_channel_scaler_computes_in_float64_from_the_input_values():
+    X = _offset_signal()
+    scaler = ChannelScaler().fit(X)
+    np.testing.assert_allclose(scaler.mean_, [X.mean()], rtol=1e-15)
+    np.testing.assert_allclose(scaler.scale_, [X.std()], rtol=1e-9)
+    np.testing.assert_allclose(scaler.transform(X)[:, 0], (X - X.mean()) / X.std(), rtol=1e-5, atol=1e-5)
+
+
+def test_tiny_amplitude_is_not_constant_like_standard_scaler():
+    X = 1e-9 * np.sin(np.arange(40) / 3)[np.newaxis].repeat(3, axis=0)
+    np.testing.assert_allclose(znormalize(X)[:, 0].std(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(ChannelScaler().fit(X).scale_, [StandardScaler().fit(X.reshape(-1, 1)).scale_[0]])
+    np.testing.assert_allclose(ChannelScaler().fit_transform(X).std(), 1.0, rtol=1e-5)
+
+
+def test_variation_at_rounding_level_is_constant_like_standard_scaler():
+    # 1e12 plus steps of one float64 spacing (1.2e-4): constant to float64 precision, as StandardScaler decides
+    X = np.nextafter(np.full((2, 1, 6), 1e12), np.inf)
+    X[:, :, ::2] = 1e12
+    assert StandardScaler().fit(X.reshape(-1, 1)).scale_.tolist() == [1.0]
+    assert ChannelScaler().fit(X).scale_.tolist() == [1.0]
+    np.testing.assert_allclose(znormalize(X), 0.0, atol=1e-3)
+    np.testing.assert_allclose(ChannelScaler().fit_transform(X), 0.0, atol=1e-3)
+
+
+def test_memory_map_is_read_in_blocks_and_left_unchanged(tmp_path, monkeypatch):
+    from tsrepr_sklearn import preprocessing
+
+    X = np.concatenate([_offset_signal(), _offset_signal() * 2 - 1e8])[:, np.newaxis, :].repeat(2, axis=1)
+    X[1, :, 40:] = np.nan
+    np.save(tmp_path / "X.npy", X)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    expected_series, scaler = znormalize(X), ChannelScaler().fit(X)
+    monkeypatch.setattr(preprocessing, "CHUNK_BYTES", 3 * 2 * 50 * 8)  # blocks of 3 series
+    np.testing.assert_allclose(znormalize(mapped), expected_series, rtol=1e-6, atol=1e-6)
+    blocked = ChannelScaler().fit(mapped)
+    np.testing.assert_allclose(blocked.mean_, scaler.mean_, rtol=1e-14)
+    np.testing.assert_allclose(blocked.scale_, scaler.scale_, rtol=1e-12)
+    np.testing.assert_allclose(blocked.transform(mapped), scaler.transform(X), rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(np.load(tmp_path / "X.npy"), X)
+
+
+def test_input_array_is_not_modified():
+    X = _offset_signal()
+    before = X.copy()
+    znormalize(X)
+    ChannelScaler().fit(X).transform(X)
+    np.testing.assert_array_equal(X, before)

@@ -14,36 +14,104 @@ leaks test information. Here:
   without the leak. Use it as the first step of a Pipeline.
 
 Both keep NaN right padding and accept every input form of the estimators.
+Their statistics and the scaling are computed in float64 from the values as
+given (float32 would lose, e.g., a signal of amplitude 20 on an offset of
+1e8), block by block for memory maps and very large arrays; the result is
+float32, as all the library's series. A series or channel is constant when
+its variance is below the rounding error bound relative to its mean, as
+scikit-learn's ``StandardScaler`` decides: it is only centred, not divided.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.preprocessing._data import _handle_zeros_in_scale, _is_constant_feature
+from sklearn.utils.validation import check_array, check_is_fitted
 
-from .validation import check_series
+from .streaming import PageReleaser
+from .validation import CHUNK_BYTES, _pad_ragged, check_series
 
 __all__ = ["ChannelScaler", "znormalize"]
 
-#: Standard deviations below this are treated as 0 (constant series or channel): divided by 1.
-_TINY_STD = 1e-8
 
+def _series_values(X):
+    """Validate series with :func:`check_series` and return their values at the input's own precision.
 
-def _safe_scale(std):
-    return np.where(std < _TINY_STD, 1.0, std).astype(np.float32)
-
-
-def znormalize(X):
-    """Z-normalise every series, channel by channel, with its own mean and standard deviation.
-
-    Constant series (standard deviation 0) become 0. Statistics use the
-    valid time steps only; NaN right padding is kept.
+    ``check_series`` returns float32; statistics computed from it would lose
+    what float32 cannot hold (a signal of amplitude 20 on an offset of 1e8
+    becomes steps of 8). The values are therefore taken from ``X`` itself,
+    without a float32 cast, and read in float64 block by block
+    (:func:`_float64_blocks`).
 
     Parameters
     ----------
     X : array-like of shape (n_series, length) or (n_series, n_channels, length), or list of arrays
         Series, in any form the estimators accept.
+
+    Returns
+    -------
+    values : ndarray of shape (n_series, n_channels, length)
+        The series, NaN right-padded, of any real dtype: a numeric array
+        (a memory map included) is returned as it is, not copied; other
+        inputs (lists, DataFrames, ...) are converted to float64.
+    lengths : ndarray of int64 of shape (n_series,)
+        Number of valid time steps of every series.
+    """
+    validated, lengths = check_series(X)  # every error of the series is raised here
+    if isinstance(X, np.ndarray) and X.dtype.kind in "biuf" and X.ndim in (2, 3):
+        return (X[:, np.newaxis, :] if X.ndim == 2 else X), lengths
+    shape = validated.shape
+    del validated
+    if isinstance(X, (list, tuple)):  # possibly ragged: padded in float64, as check_series pads before its cast
+        return _pad_ragged(X).reshape(shape), lengths
+    values = check_array(X, dtype=np.float64, allow_nd=True, ensure_all_finite=False, ensure_min_features=1)
+    return values.reshape(shape), lengths
+
+
+def _float64_blocks(values):
+    """Yield ``(begin, block)``: consecutive series of ``values`` as float64 blocks of about ``CHUNK_BYTES``.
+
+    Every block is a copy (the caller may change it in place). A memory map
+    is read through once per call, its pages released as it is read (see
+    :class:`~tsrepr_sklearn.streaming.PageReleaser`); no float64 copy of the
+    whole collection is made.
+    """
+    releaser = PageReleaser(values)
+    per_block = max(1, CHUNK_BYTES // max(1, 8 * values.shape[1] * values.shape[2]))
+    for begin in range(0, values.shape[0], per_block):
+        block = values[begin : begin + per_block]
+        yield begin, np.array(block, dtype=np.float64)
+        releaser.read(block.nbytes)
+    releaser.release()
+
+
+def _scale(var, mean, n_values):
+    """Standard deviations, 1 where the values are constant to the precision of float64.
+
+    scikit-learn's ``StandardScaler`` rule: a variance below the rounding
+    error bound of its computation, relative to the mean (``n * eps * var +
+    (n * mean * eps) ** 2``), is a constant; an absolute threshold would call
+    a series of amplitude 1e-9 constant.
+    """
+    constant = _is_constant_feature(var, mean, n_values)
+    return _handle_zeros_in_scale(np.sqrt(var), copy=False, constant_mask=constant)
+
+
+def znormalize(X):
+    """Z-normalise every series, channel by channel, with its own mean and standard deviation.
+
+    Statistics use the valid time steps only and are computed in float64
+    from the values as given (before the float32 cast of the result); NaN
+    right padding is kept. A series that is constant (to the precision of
+    float64, relative to its mean, as ``StandardScaler`` decides) is only
+    centred: it becomes 0.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_series, length) or (n_series, n_channels, length), or list of arrays
+        Series, in any form the estimators accept. A memory map is read
+        block by block.
 
     Returns
     -------
@@ -56,15 +124,20 @@ def znormalize(X):
     >>> from tsrepr_sklearn.preprocessing import znormalize
     >>> Z = znormalize([[1.0, 2.0, 3.0], [10.0, 10.0, 10.0]])
     >>> Z[0, 0]
-    array([-1.2247448,  0.       ,  1.2247448], dtype=float32)
+    array([-1.2247449,  0.       ,  1.2247449], dtype=float32)
     >>> Z[1, 0]
     array([0., 0., 0.], dtype=float32)
     """
-    X, _ = check_series(X)
-    X = X.astype(np.float64)
-    mean = np.nanmean(X, axis=2, keepdims=True)
-    std = np.nanstd(X, axis=2, keepdims=True)
-    return ((X - mean) / _safe_scale(std)).astype(np.float32)
+    values, lengths = _series_values(X)
+    out = np.empty(values.shape, dtype=np.float32)
+    for begin, block in _float64_blocks(values):
+        end = begin + block.shape[0]
+        mean = np.nanmean(block, axis=2, keepdims=True)
+        var = np.nanvar(block, axis=2, keepdims=True)
+        block -= mean
+        block /= _scale(var, mean, lengths[begin:end, np.newaxis, np.newaxis])
+        out[begin:end] = block
+    return out
 
 
 class ChannelScaler(TransformerMixin, BaseEstimator):
@@ -73,9 +146,10 @@ class ChannelScaler(TransformerMixin, BaseEstimator):
     ``fit`` computes, for every channel, the mean and standard deviation of
     all valid time steps of all training series (NaN padding ignored);
     ``transform`` subtracts the mean and divides by the standard deviation
-    (1 for a constant channel). This is the per-channel normalisation of the
-    original code's UEA experiments, with statistics from the training set
-    only.
+    (1 for a constant channel, by ``StandardScaler``'s relative rule). Both
+    compute in float64 from the values as given; the result is float32.
+    This is the per-channel normalisation of the original code's UEA
+    experiments, with statistics from the training set only.
 
     Parameters
     ----------
@@ -133,13 +207,22 @@ class ChannelScaler(TransformerMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        X, _ = check_series(X)
-        values = X.astype(np.float64)
-        n_channels = X.shape[1]
-        self.mean_ = np.nanmean(values, axis=(0, 2)) if self.with_mean else np.zeros(n_channels)
-        self.scale_ = (
-            _safe_scale(np.nanstd(values, axis=(0, 2))).astype(np.float64) if self.with_std else np.ones(n_channels)
-        )
+        values, lengths = _series_values(X)
+        n_channels, n_values = values.shape[1], int(lengths.sum())  # every channel has the series' valid steps
+        # Two passes in float64 (the corrected two-pass algorithm, whose rounding error bound
+        # StandardScaler's constant test is based on), block by block: no float64 copy of X.
+        total = np.zeros(n_channels)
+        for _, block in _float64_blocks(values):
+            total += np.nansum(block, axis=(0, 2))
+        mean = total / n_values
+        squares, deviations = np.zeros(n_channels), np.zeros(n_channels)
+        for _, block in _float64_blocks(values):
+            block -= mean[:, np.newaxis]
+            deviations += np.nansum(block, axis=(0, 2))
+            squares += np.nansum(block * block, axis=(0, 2))
+        var = np.maximum((squares - deviations**2 / n_values) / n_values, 0.0)
+        self.mean_ = mean if self.with_mean else np.zeros(n_channels)
+        self.scale_ = _scale(var, mean, n_values) if self.with_std else np.ones(n_channels)
         self.n_channels_in_ = n_channels
         return self
 
@@ -157,11 +240,17 @@ class ChannelScaler(TransformerMixin, BaseEstimator):
             Standardised series, NaN right-padded.
         """
         check_is_fitted(self, "mean_")
-        X, _ = check_series(X)
-        if X.shape[1] != self.n_channels_in_:
+        values, _ = _series_values(X)
+        if values.shape[1] != self.n_channels_in_:
             raise ValueError(
-                f"X has {X.shape[1]} channel(s), but ChannelScaler was fitted with {self.n_channels_in_} channel(s)."
+                f"X has {values.shape[1]} channel(s), but ChannelScaler was fitted with {self.n_channels_in_} "
+                "channel(s)."
             )
-        mean = self.mean_[np.newaxis, :, np.newaxis]
-        scale = self.scale_[np.newaxis, :, np.newaxis]
-        return ((X.astype(np.float64) - mean) / scale).astype(np.float32)
+        mean = np.asarray(self.mean_, dtype=np.float64)[:, np.newaxis]
+        scale = np.asarray(self.scale_, dtype=np.float64)[:, np.newaxis]
+        out = np.empty(values.shape, dtype=np.float32)
+        for begin, block in _float64_blocks(values):
+            block -= mean
+            block /= scale
+            out[begin : begin + block.shape[0]] = block
+        return out
