@@ -152,6 +152,20 @@ def test_usage_errors_exit_2(capsys, argv, message):
     assert message in capsys.readouterr().err
 
 
+def test_test_file_with_a_bundled_dataset_is_a_usage_error(data_files, capsys):
+    """--test scores a model fitted on --train; a bundled dataset is scored on its own test split."""
+    model = data_files / "model.pt"
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", *TINY, "--dataset", "ItalyPowerDemand", "--test", str(data_files / "test.npz"),
+              "--output", str(model)])
+    assert exc.value.code == 2
+    out, err = capsys.readouterr()
+    assert "tsrepr-sklearn fit: error: argument --test: not allowed with argument --dataset" in err
+    assert "predict --model MODEL --input FILE" in err
+    assert err.count("error:") == 1 and err.strip().splitlines()[-1].startswith("tsrepr-sklearn fit: error:")
+    assert "test accuracy" not in out and not model.exists()  # rejected before loading data or training
+
+
 @pytest.mark.parametrize("entry", [["-m", "tsrepr_sklearn"], ["-c", "from tsrepr_sklearn.cli import main; "
                                                                     "raise SystemExit(main())"]])
 def test_module_entry_point(entry):

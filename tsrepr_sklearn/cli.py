@@ -11,6 +11,7 @@ usage errors exit with status 2. Set the environment variable
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -134,6 +135,15 @@ def _check_writable(path, what):
         raise CommandError(f"cannot write the {what} {os.fspath(path)!r}: folder {os.fspath(folder)!r} does not exist")
     if not os.access(folder, os.W_OK):
         raise CommandError(f"cannot write the {what} {os.fspath(path)!r}: folder {os.fspath(folder)!r} is not writable")
+
+
+def _check_fit_usage(parser, args):
+    """Reject combinations of fit's options that argparse cannot express: a usage error, exit status 2."""
+    if args.dataset is not None and args.test is not None:
+        parser.error(
+            "argument --test: not allowed with argument --dataset (a bundled dataset is scored on its own test "
+            "split; score the saved model on your file with: predict --model MODEL --input FILE)"
+        )
 
 
 def _load_training_data(args):
@@ -295,7 +305,7 @@ def build_parser():
     source = fit.add_mutually_exclusive_group(required=True)
     source.add_argument("--dataset", help=f"a bundled dataset: {', '.join(list_datasets())}")
     source.add_argument("--train", help="training file (.ts, .tsv or .npz with labels)")
-    fit.add_argument("--test", help="test file; its accuracy is printed")
+    fit.add_argument("--test", help="test file for --train; its accuracy is printed")
     fit.add_argument("--encoder", choices=sorted(ENCODERS), default="causal_cnn")
     fit.add_argument("--nb-steps", type=int, help="optimisation steps (default 1500, the paper's)")
     fit.add_argument("--batch-size", type=int)
@@ -310,7 +320,7 @@ def build_parser():
     fit.add_argument("--output", help="model file (default <dataset>-<encoder>.pt)")
     fit.add_argument("--plot", help="also write a PNG with the loss curve and a map of the representations")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
-    fit.set_defaults(run=command_fit)
+    fit.set_defaults(run=command_fit, check_usage=functools.partial(_check_fit_usage, fit))
 
     predict = commands.add_parser("predict", help="predict labels of series in a file")
     predict.add_argument("--model", required=True)
@@ -371,6 +381,8 @@ def main(argv=None):
     1
     """
     args = build_parser().parse_args(argv)
+    if hasattr(args, "check_usage"):
+        args.check_usage(args)
     if os.environ.get("TSREPR_SKLEARN_DEBUG"):
         return args.run(args)  # full tracebacks, for bug reports
     try:
