@@ -418,3 +418,24 @@ def test_invalid_parameters_are_rejected():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         tiny(batch_size=100).fit(X, y)  # larger than the data: one batch per step
+
+
+def test_feature_names_and_set_output(estimator_class):
+    pd = pytest.importorskip("pandas")
+    from sklearn import config_context
+
+    X, y = two_class_data()
+    X2 = X[:, 0, :]
+    clf = tiny(estimator_class)
+    with pytest.raises(NotFittedError):
+        clf.get_feature_names_out()
+    names = clf.fit(X, y).get_feature_names_out()
+    prefix = estimator_class.__name__.lower()
+    assert names.tolist() == [f"{prefix}{i}" for i in range(3)]
+    pipe = Pipeline([("repr", tiny(estimator_class)), ("clf", LogisticRegression())]).set_output(transform="pandas")
+    frame = pipe.fit(X2, y).named_steps["repr"].transform(X2)
+    assert isinstance(frame, pd.DataFrame) and frame.columns.tolist() == names.tolist()
+    np.testing.assert_array_equal(frame.to_numpy(), clf.transform(X2))
+    with config_context(transform_output="pandas"):
+        assert isinstance(tiny(estimator_class).fit_transform(X2, y), pd.DataFrame)
+    assert isinstance(clf.transform(X2), np.ndarray)  # the default output is unchanged

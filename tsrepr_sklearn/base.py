@@ -11,7 +11,7 @@ from abc import abstractmethod
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.svm import SVC
@@ -58,7 +58,7 @@ def _classifier_has(attribute):
     return check
 
 
-class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
+class BaseEncoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMixin, TransformerMixin, BaseEstimator):
     """Shared implementation of the encoder + classifier estimators.
 
     Subclasses define the encoder's parameters (in ``__init__`` and
@@ -102,6 +102,11 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         """Keyword arguments building the encoder for ``n_channels`` input channels."""
 
     # ------------------------------------------------------------------ helpers
+
+    @property
+    def _n_features_out(self):
+        """Size of a representation: names ``<classname>0`` ... for ``get_feature_names_out``/``set_output``."""
+        return self.encoder_kwargs_["out_channels"]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -450,6 +455,8 @@ class BaseEncoderClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_series, out_channels), dtype float32
+            A pandas DataFrame instead after ``set_output(transform="pandas")``
+            (columns named by :meth:`get_feature_names_out`).
         """
         check_is_fitted(self, "encoder_")
         if is_dask_array(X):  # lazy, computed on the blocks' workers
