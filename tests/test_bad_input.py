@@ -4,6 +4,8 @@ Each case runs an action on fresh objects and expects either an exception of a g
 matches a pattern (never a raw torch/numpy error from deep inside), or a result that a checker accepts.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -26,6 +28,13 @@ def high_gain():
     with torch.no_grad():
         clf.encoder_.linear.weight.mul_(1e30)
     return clf
+
+
+def transform_without_warnings(X):
+    clf = fitted()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return clf.transform(X)
 
 
 def fit(X, y=Y_OK, **params):
@@ -81,8 +90,17 @@ CASES = [
      (ValueError, r"series 2 of X has a NaN inside it \(channel 0, time step 5\)")),
     ("all-nan-series", lambda t, c: fit(np.where(np.arange(12)[:, None, None] == 4, np.nan, X_OK)),
      (ValueError, r"series 4 of X has no valid value")),
-    ("inf-value", lambda t, c: fit(with_value(np.inf)), (ValueError, r"infinity")),
-    ("minus-inf-in-transform", lambda t, c: fitted().transform(with_value(-np.inf)), (ValueError, r"infinity")),
+    ("inf-value", lambda t, c: fit(with_value(np.inf)), (ValueError, r"X contains infinity \(series 2\)")),
+    ("inf-in-a-list", lambda t, c: fit(list(with_value(-np.inf, series=3))),
+     (ValueError, r"X contains infinity \(series 3\)")),
+    ("empty-list", lambda t, c: fit([], []), (ValueError, r"X is empty: at least one series")),
+    ("zero-channels", lambda t, c: fit(np.zeros((12, 0, 16))), (ValueError, r"0 channels")),
+    ("object-array-of-ragged-series", lambda t, c: fitted().transform(
+        np.array([np.arange(3.0), np.arange(5.0)], dtype=object)),
+     lambda r: finite_representations(r) and r.shape == (2, 3)),
+    ("float16-input", lambda t, c: transform_without_warnings(X_OK.astype(np.float16)), finite_representations),
+    ("minus-inf-in-transform", lambda t, c: fitted().transform(with_value(-np.inf)),
+     (ValueError, r"infinity \(series 2\)")),
     ("beyond-float32", lambda t, c: fit(with_value(1e300)), (ValueError, r"beyond the float32 range")),
     ("enormous-magnitude-1e30-fit", lambda t, c: fit(X_OK * 1e30),
      (TrainingDivergedError, r"diverged at step 1.*largest absolute value in X is .*e\+30: rescale")),

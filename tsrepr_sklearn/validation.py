@@ -100,8 +100,9 @@ def check_series(X, *, name="X"):
     Raises
     ------
     ValueError
-        For empty input, arrays of 1 or more than 3 dimensions, infinite
-        values, values beyond the float32 range, NaN inside a series (as
+        For empty input (no series, no channel or no time step), arrays of 1
+        or more than 3 dimensions, infinite values (naming the series),
+        values beyond the float32 range, NaN inside a series (as
         opposed to trailing padding), a series without valid values, complex
         numbers, and series of different channel counts.
     TypeError
@@ -116,6 +117,10 @@ def check_series(X, *, name="X"):
     """
     if is_large(X):
         return _check_large(X, name)
+    if getattr(X, "ndim", None) == 1 and getattr(X, "dtype", None) == object:
+        X = list(X)  # a 1-D object array or pandas Series holding one array per series
+    if isinstance(X, (list, tuple)) and len(X) == 0:
+        raise ValueError(f"{name} is empty: at least one series is required.")
     if _is_ragged(X):
         X = _pad_ragged(X)
     try:
@@ -123,7 +128,7 @@ def check_series(X, *, name="X"):
             X,
             dtype="numeric",
             allow_nd=True,
-            ensure_all_finite="allow-nan",
+            ensure_all_finite=False,  # NaN and infinity are checked series by series, which the errors name
             input_name=name,
             ensure_min_features=1,
             copy=False,
@@ -141,10 +146,17 @@ def check_series(X, *, name="X"):
         )
     if X.ndim == 2:
         X = X[:, np.newaxis, :]
-    if X.shape[2] == 0:
-        raise ValueError(f"{name} holds series of length 0; every series needs at least one value.")
+    _check_not_empty(X, name)
     lengths = _valid_lengths(X, name)
     return X.astype(np.float32, copy=False), lengths
+
+
+def _check_not_empty(X, name):
+    """Series of a 3-D array need at least one channel and one time step."""
+    if X.shape[1] == 0:
+        raise ValueError(f"{name} holds series of 0 channels; every series needs at least one channel.")
+    if X.shape[2] == 0:
+        raise ValueError(f"{name} holds series of length 0; every series needs at least one value.")
 
 
 def _valid_lengths(X, name, offset=0):
@@ -156,7 +168,7 @@ def _valid_lengths(X, name, offset=0):
     if np.isinf(X).any():
         bad = int(np.flatnonzero(np.isinf(X).any(axis=(1, 2)))[0]) + offset
         raise ValueError(f"{name} contains infinity (series {bad}); only finite values and NaN padding are allowed.")
-    magnitude = np.abs(np.where(observed, X, 0)).max() if X.size else 0.0
+    magnitude = float(np.abs(np.where(observed, X, 0)).max()) if X.size else 0.0  # float: no float16 overflow
     if magnitude > _FLOAT32_MAX:
         raise ValueError(f"{name} holds values of magnitude {magnitude:.3g}, beyond the float32 range.")
     step_observed = observed.any(axis=1)  # (n_series, length)
@@ -183,8 +195,7 @@ def _check_large(X, name):
         X = X[:, np.newaxis, :]
     if X.shape[0] == 0:
         raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required.")
-    if X.shape[2] == 0:
-        raise ValueError(f"{name} holds series of length 0; every series needs at least one value.")
+    _check_not_empty(X, name)
     releaser = PageReleaser(X)
     per_chunk = max(1, CHUNK_BYTES // max(1, X.shape[1] * X.shape[2] * X.itemsize))
     lengths = np.empty(X.shape[0], dtype=np.int64)
