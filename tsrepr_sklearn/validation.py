@@ -6,7 +6,8 @@ Series reach the estimators as one of
   utilities and Pipelines pass);
 * a 3-D array ``(n_series, n_channels, length)`` (the aeon/sktime convention);
 * a list of 1-D ``(length,)`` or 2-D ``(n_channels, length)`` arrays of
-  possibly different lengths;
+  possibly different lengths (or a 1-D object array or pandas Series of
+  them);
 * a pandas DataFrame (the 2-D case).
 
 Series of unequal length are right-padded with NaN. :func:`check_series`
