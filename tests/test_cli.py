@@ -175,3 +175,27 @@ def test_module_entry_point(entry):
     result = subprocess.run([sys.executable, *entry, "info", "--model", "nope.pt"], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 1 and result.stderr.strip() == "tsrepr-sklearn: error: no such file: nope.pt"
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".ts", ".tsv"])
+def test_files_keep_their_precision_until_the_normalisation(tmp_path, suffix):
+    """A signal of amplitude 20 on an offset of 1e8: float32 holds it in steps of 8."""
+    from tsrepr_sklearn.cli import _apply_normalisation, read_series_file
+    from tsrepr_sklearn.preprocessing import znormalize
+
+    signal = 20 * np.sin(np.arange(40) / 3)
+    raw = 1e8 + np.tile(signal, (4, 1))
+    path = tmp_path / f"offset{suffix}"
+    labels = ["a", "b", "a", "b"]
+    if suffix == ".npz":
+        np.savez(path, X=raw, y=np.array(labels))
+    elif suffix == ".tsv":
+        path.write_text("".join(f"{label}\t" + "\t".join(repr(float(v)) for v in row) + "\n"
+                                for label, row in zip(labels, raw)))
+    else:
+        path.write_text("@problemName offset\n@univariate true\n@equalLength true\n@classLabel true a b\n@data\n"
+                        + "".join(",".join(repr(float(v)) for v in row) + f":{label}\n" for label, row in zip(labels, raw)))
+    X, y = read_series_file(path)
+    assert X.dtype == np.float64 and y.tolist() == labels
+    expected = znormalize(np.tile(signal, (4, 1)))
+    np.testing.assert_allclose(_apply_normalisation({"normalize": "series"}, X), expected, atol=1e-5)

@@ -37,7 +37,7 @@ class CommandError(Exception):
     """An error reported to the user as one line, without a traceback."""
 
 
-def read_series_file(path):
+def read_series_file(path, dtype=np.float64):
     """Read series (and labels when the file has them) from a ``.ts``, ``.tsv``, ``.npy`` or ``.npz`` file.
 
     Parameters
@@ -45,10 +45,14 @@ def read_series_file(path):
     path : str or os.PathLike
         The file; its extension chooses the reader (see
         :mod:`tsrepr_sklearn.datasets`).
+    dtype : numpy float dtype, default=numpy.float64
+        dtype of ``X``. The commands keep the file's precision until the
+        normalisation (a float32 copy would lose a small signal on a large
+        offset); the estimators then compute in float32.
 
     Returns
     -------
-    X : ndarray of shape (n_series, n_channels, length), dtype float32
+    X : ndarray of shape (n_series, n_channels, length), dtype ``dtype``
         The series, NaN right-padded where lengths differ.
     y : ndarray of shape (n_series,) or None
         The labels, or None when the file has none (always for ``.npy``).
@@ -67,19 +71,19 @@ def read_series_file(path):
     ...     np.save(unlabeled, np.zeros((3, 8)))
     ...     X_new, y_new = read_series_file(unlabeled)
     >>> X.shape, X.dtype, y.tolist()
-    ((4, 2, 8), dtype('float32'), [0, 1, 0, 1])
+    ((4, 2, 8), dtype('float64'), [0, 1, 0, 1])
     >>> X_new.shape, y_new
     ((3, 1, 8), None)
     """
     suffix = Path(path).suffix.lower()
     if suffix == ".ts":
-        return read_ts(path)
+        return read_ts(path, dtype=dtype)
     if suffix == ".tsv":
-        return read_ucr_tsv(path)
+        return read_ucr_tsv(path, dtype=dtype)
     if suffix == ".npz":
-        return read_npy(path)
+        return read_npy(path, dtype=dtype)
     if suffix == ".npy":
-        return read_npy(path), None
+        return read_npy(path, dtype=dtype), None
     raise CommandError(f"{os.fspath(path)}: unsupported file type {suffix or '(none)'!r}; use .ts, .tsv, .npy or .npz")
 
 

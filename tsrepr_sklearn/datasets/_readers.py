@@ -81,12 +81,12 @@ def _parse_values(
     return out
 
 
-def _stack_padded(cases: list[list[np.ndarray]]) -> np.ndarray:
-    """Stack ``cases[i][c]`` 1-D arrays into a NaN right-padded float32 array."""
+def _stack_padded(cases: list[list[np.ndarray]], dtype=np.float32) -> np.ndarray:
+    """Stack ``cases[i][c]`` 1-D arrays into a NaN right-padded array of ``dtype``."""
     n = len(cases)
     n_channels = len(cases[0]) if n else 0
     length = max((len(ch) for case in cases for ch in case), default=0)
-    X = np.full((n, n_channels, length), np.nan, dtype=np.float32)
+    X = np.full((n, n_channels, length), np.nan, dtype=dtype)
     for i, case in enumerate(cases):
         for c, ch in enumerate(case):
             X[i, c, : len(ch)] = ch
@@ -117,7 +117,7 @@ def _parse_positive_int(value: str, tag: str, path, lineno: int) -> int:
     return out
 
 
-def read_ts(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None]:
+def read_ts(path: str | os.PathLike, *, dtype=np.float32) -> tuple[np.ndarray, np.ndarray | None]:
     """Read a time series collection in the sktime/UEA ``.ts`` text format.
 
     The file starts with header lines beginning with ``@`` (``@problemName``,
@@ -134,10 +134,13 @@ def read_ts(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None]:
     ----------
     path : str or path-like
         Path of the ``.ts`` file.
+    dtype : numpy float dtype, default=numpy.float32
+        dtype of ``X``; ``numpy.float64`` keeps the file's precision (the
+        command line reads so, then normalises).
 
     Returns
     -------
-    X : ndarray of shape (n_series, n_channels, length), dtype float32
+    X : ndarray of shape (n_series, n_channels, length), dtype ``dtype``
         The series.  ``length`` is the longest series length; shorter series
         (and shorter channels) are right-padded with NaN.  Missing values
         (``?``) are NaN.
@@ -333,7 +336,7 @@ def read_ts(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None]:
     if not cases:
         raise _line_error(path, max(last_lineno, 1), "no data lines after @data")
 
-    X = _stack_padded(cases)
+    X = _stack_padded(cases, dtype)
     y: np.ndarray | None
     if has_class_label:
         y = np.array(labels, dtype=str)
@@ -347,7 +350,7 @@ def read_ts(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None]:
 # --------------------------------------------------------------------------
 # UCR 2018 .tsv
 # --------------------------------------------------------------------------
-def read_ucr_tsv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+def read_ucr_tsv(path: str | os.PathLike, *, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
     """Read a univariate dataset in the UCR 2018 archive ``.tsv`` format.
 
     Each non-blank line holds one series: the class label in the first
@@ -359,10 +362,13 @@ def read_ucr_tsv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     ----------
     path : str or path-like
         Path of the ``.tsv`` file (e.g. ``GunPoint_TRAIN.tsv``).
+    dtype : numpy float dtype, default=numpy.float32
+        dtype of ``X``; ``numpy.float64`` keeps the file's precision (the
+        command line reads so, then normalises).
 
     Returns
     -------
-    X : ndarray of shape (n_series, 1, length), dtype float32
+    X : ndarray of shape (n_series, 1, length), dtype ``dtype``
         The series, right-padded with NaN to the longest line.
     y : ndarray of shape (n_series,), dtype str
         The labels exactly as written in the file (only surrounding
@@ -433,13 +439,13 @@ def read_ucr_tsv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
         labels.append(label)
     if not cases:
         raise _line_error(path, max(last_lineno, 1), "file contains no data lines")
-    return _stack_padded(cases), np.array(labels, dtype=str)
+    return _stack_padded(cases, dtype), np.array(labels, dtype=str)
 
 
 # --------------------------------------------------------------------------
 # .npy / .npz
 # --------------------------------------------------------------------------
-def _as_collection(arr: np.ndarray, path, key: str) -> np.ndarray:
+def _as_collection(arr: np.ndarray, path, key: str, dtype=np.float32) -> np.ndarray:
     if arr.dtype.kind not in "biuf":
         raise ValueError(
             f"{os.fspath(path)}: array {key!r} has non-numeric dtype {arr.dtype}"
@@ -451,11 +457,11 @@ def _as_collection(arr: np.ndarray, path, key: str) -> np.ndarray:
             f"{os.fspath(path)}: array {key!r} must be 2-D (n_series, length) or "
             f"3-D (n_series, n_channels, length), got shape {arr.shape}"
         )
-    return np.ascontiguousarray(arr, dtype=np.float32)
+    return np.ascontiguousarray(arr, dtype=dtype)
 
 
 def read_npy(
-    path: str | os.PathLike,
+    path: str | os.PathLike, *, dtype=np.float32
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray | None]:
     """Read a time series collection stored with NumPy.
 
@@ -468,10 +474,13 @@ def read_npy(
         A ``.npy`` file holding ``X``, or a ``.npz`` archive holding ``X``
         and optionally ``y``.  A ``.npz`` without ``X`` may instead hold
         ``X_train`` and optionally ``y_train`` (as the bundled datasets do).
+    dtype : numpy float dtype, default=numpy.float32
+        dtype of ``X``; ``numpy.float64`` keeps the file's precision (the
+        command line reads so, then normalises).
 
     Returns
     -------
-    X : ndarray of shape (n_series, n_channels, length), dtype float32
+    X : ndarray of shape (n_series, n_channels, length), dtype ``dtype``
         For a ``.npy`` file only ``X`` is returned.  A 2-D array
         ``(n_series, length)`` is read as univariate ``(n_series, 1, length)``.
     y : ndarray of shape (n_series,) or None
@@ -515,7 +524,7 @@ def read_npy(
         if not isinstance(loaded, np.ndarray):
             loaded.close()
             raise ValueError(f"{os.fspath(path)}: expected a single array in a .npy file")
-        return _as_collection(loaded, path, "X")
+        return _as_collection(loaded, path, "X", dtype)
 
     if not isinstance(loaded, np.lib.npyio.NpzFile):
         raise ValueError(f"{os.fspath(path)}: expected a .npz archive")
@@ -531,7 +540,7 @@ def read_npy(
                 f"(found: {', '.join(sorted(keys)) or 'nothing'})"
             )
         try:
-            X = _as_collection(npz[x_key], path, x_key)
+            X = _as_collection(npz[x_key], path, x_key, dtype)
             y = np.asarray(npz[y_key]) if y_key in keys else None
         except ValueError as exc:
             if os.fspath(path) in str(exc):
