@@ -257,6 +257,8 @@ def test_warm_start_refuses_a_changed_architecture(estimator_class):
     assert clf.n_steps_ == 3
     np.testing.assert_array_equal(clf.transform(X), before)
     assert clf.set_params(out_channels=3).fit(X, y).n_steps_ == 6
+    if estimator_class is LSTMEncoderClassifier:  # forget_bias sets the initial weights only: no matter here
+        assert clf.set_params(forget_bias=None).fit(X, y).n_steps_ == 9
 
 
 def test_fit_encoder_then_fit_classifier_and_warm_start():

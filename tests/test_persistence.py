@@ -1,6 +1,7 @@
 import json
 import pickle
 import warnings
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from tsrepr_sklearn import CausalCNNEncoderClassifier, LSTMEncoderClassifier
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import SVC
 
+from tsrepr_sklearn import persistence
 from tsrepr_sklearn.persistence import (
     FORMAT_VERSION,
     classifier_from_safe,
@@ -67,8 +69,9 @@ def test_other_classifiers_need_trust(tmp_path):
     X, y = two_class_data()
     clf = tiny(classifier=KNeighborsClassifier(n_neighbors=3)).fit(X, y)
     clf.save(tmp_path / "model.pt")
-    with pytest.warns(UserWarning, match=r"classifier parameter and the fitted classifier "
-                      r"\(sklearn.neighbors.KNeighborsClassifier\).*trust_pickled_classifier=True") as record:
+    with pytest.warns(UserWarning, match=r"classifier parameter \(sklearn.neighbors.KNeighborsClassifier\) and the "
+                      r"fitted classifier \(sklearn.neighbors.KNeighborsClassifier\).*trust_pickled_classifier=True"
+                      r".*classifier=None") as record:
         safe = CausalCNNEncoderClassifier.load(tmp_path / "model.pt")
     assert record[0].filename == __file__
     assert not hasattr(safe, "classifier_") and safe.classifier is None  # pickled, so not restored by default
@@ -92,8 +95,24 @@ def test_an_svc_classifier_parameter_comes_back_without_unpickling(tmp_path, mon
     np.testing.assert_allclose(safe.decision_function(X), clf.fit_classifier(X, y).decision_function(X))
     # parameters that are not plain values (a class_weight dict) stay pickled, and the load says so
     tiny(classifier=SVC(class_weight={"a": 2.0})).fit(X, y).save(tmp_path / "weighted.pt")
-    with pytest.warns(UserWarning, match=r"the classifier parameter and the fitted classifier \(sklearn.svm.SVC\)"):
+    with pytest.warns(UserWarning, match=r"the classifier parameter \(sklearn.svm.SVC\) and the fitted classifier"):
         assert CausalCNNEncoderClassifier.load(tmp_path / "weighted.pt").classifier is None
+    # only the parameters that differ from SVC's defaults are stored: a later scikit-learn may drop the others
+    info = json.loads(torch.load(tmp_path / "model.pt", weights_only=True)["classifier_info"])
+    assert info["param"]["params"] == {"C": 3, "kernel": "linear", "class_weight": "balanced"}
+    # a parameter this scikit-learn does not know: a warning, the rest of the model loads
+    with mock.patch.dict(persistence._SAFE_CLASSIFIERS, {"sklearn.svm.SVC": _SVCWithoutClassWeight}):
+        with pytest.warns(UserWarning, match=r"cannot be rebuilt with scikit-learn.*left as None"):
+            loaded = CausalCNNEncoderClassifier.load(tmp_path / "model.pt")
+    assert loaded.classifier is None
+    np.testing.assert_array_equal(loaded.transform(X), clf.transform(X))
+
+
+class _SVCWithoutClassWeight(SVC):
+    """An SVC of a scikit-learn that has dropped class_weight."""
+
+    def __init__(self, *, C=1.0, kernel="rbf"):
+        super().__init__(C=C, kernel=kernel)
 
 
 def test_safe_classifier_description_only_rebuilds_allowed_classes():

@@ -155,3 +155,13 @@ def test_input_array_is_not_modified():
     znormalize(X)
     ChannelScaler().fit(X).transform(X)
     np.testing.assert_array_equal(X, before)
+
+
+def test_every_input_form_of_the_estimators_is_accepted():
+    """A 1-D object array or pandas Series of series, as check_series accepts, gives the padded list's result."""
+    pd = pytest.importorskip("pandas")
+    series = [np.arange(5.0), np.array([3.0, 1.0, 2.0])]
+    forms = [np.array(series, dtype=object), pd.Series(series), tuple(series)]
+    for form in forms:
+        np.testing.assert_array_equal(znormalize(form), znormalize(series))
+        np.testing.assert_array_equal(ChannelScaler().fit_transform(form), ChannelScaler().fit_transform(series))

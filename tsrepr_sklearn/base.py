@@ -231,11 +231,12 @@ class BaseEncoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMixin, Tr
         group = self._process_group() if self.distributed else None
         seeds = self._seed_sequence(continuing, group)
         numpy_seed, torch_seed = seeds.spawn(2)
+        device = resolve_device(self.device)
+        if group is not None and device.type == "cuda" and device.index is None:
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))  # one GPU per process
         if not continuing:
             self._forget_fit()  # a failed fresh fit must not leave the previous fit's classifier behind
-            self.device_ = resolve_device(self.device)
-            if group is not None and self.device_.type == "cuda" and self.device_.index is None:
-                self.device_ = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+            self.device_ = device
             self.n_channels_in_ = X.shape[1]
             self.encoder_kwargs_ = self._encoder_kwargs(X.shape[1])
             self.encoder_ = self._build_encoder(
@@ -245,8 +246,7 @@ class BaseEncoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMixin, Tr
             self.history_ = np.empty(0)
             self.n_steps_ = 0
         else:
-            device = resolve_device(self.device)
-            if group is None and device != self.device_:
+            if device != self.device_:
                 # continue on the device asked for now (a GPU-trained model refined on the CPU, say); loading
                 # the optimizer's state moves it to its parameters' device
                 self.encoder_.to(device)
@@ -326,7 +326,8 @@ class BaseEncoderClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMixin, Tr
             )
         wanted = self._encoder_kwargs(X.shape[1])
         changed = [f"{key} {self.encoder_kwargs_.get(key)!r} -> {value!r}" for key, value in wanted.items()
-                   if self.encoder_kwargs_.get(key) != value]
+                   # parameters of the initial weights only (forget_bias) do not matter to a continuation
+                   if self.encoder_kwargs_.get(key) != value and key not in self._original_initialisation]
         if changed:
             raise ValueError(
                 "warm_start=True continues the fitted encoder, but its architecture parameters have changed since "

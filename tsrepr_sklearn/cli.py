@@ -146,7 +146,8 @@ def _check_fit_usage(parser, args):
     if args.dataset is not None and args.test is not None:
         parser.error(
             "argument --test: not allowed with argument --dataset (a bundled dataset is scored on its own test "
-            "split; score the saved model on your file with: predict --model MODEL --input FILE)"
+            "split; to score the saved model on your labeled file: predict --model MODEL --input FILE --output "
+            "LABELS, which prints the accuracy)"
         )
 
 

@@ -262,20 +262,24 @@ def _classifier_name(classifier):
 
 
 def _classifier_info(classifier, fitted):
-    """JSON description of the ``classifier`` parameter and of how the fitted one is stored.
+    """JSON description of the ``classifier`` parameter, and of how the fitted classifier is stored.
 
     An unfitted classifier of an allowed class whose parameters are plain
-    values is described completely, so that loading restores it without
-    unpickling; any other is only named, so that loading can say what it
-    left out.
+    values is described by the parameters that differ from its class's
+    defaults (a later scikit-learn may drop a parameter left at its
+    default), so that loading rebuilds it without unpickling; any other
+    is only named, so that loading can say what it left out. ``fitted``
+    is ``{"kind": "none" | "safe" | "pickled", "class": name}``.
     """
     param = {"kind": "none"}
     if classifier is not None:
         name = _classifier_name(classifier)
         param = {"kind": "pickled", "class": name}
         if _SAFE_CLASSIFIERS.get(name) is type(classifier):
+            defaults = type(classifier)().get_params(deep=False)
             params = {key: value.item() if isinstance(value, np.generic) else value
-                      for key, value in classifier.get_params(deep=False).items()}
+                      for key, value in classifier.get_params(deep=False).items()
+                      if not (type(value) is type(defaults.get(key)) and value == defaults.get(key))}
             if all(value is None or isinstance(value, (bool, int, float, str)) for value in params.values()):
                 param = {"kind": "safe", "class": name, "params": params}
     return json.dumps({"param": param, "fitted": fitted})
@@ -405,15 +409,14 @@ def save_estimator(estimator, path, *, metadata=None):
         "optimizer_state": optimizer_state_to_cpu(estimator.optimizer_.state_dict()),
     }
     pickled = {"classifier_param": estimator.classifier}
-    fitted = "none"
+    fitted = {"kind": "none"}
     if hasattr(estimator, "classifier_"):
         safe = classifier_to_safe(estimator.classifier_)
+        fitted = {"kind": "safe" if safe is not None else "pickled", "class": _classifier_name(estimator.classifier_)}
         if safe is None:
             pickled["classifier_"] = estimator.classifier_
-            fitted = "pickled"
         else:
             archive["classifier_json"], archive["classifier_tensors"] = safe
-            fitted = "safe"
     archive["classifier_info"] = _classifier_info(estimator.classifier, fitted)
     archive["pickled"] = torch.frombuffer(bytearray(pickle.dumps(pickled)), dtype=torch.uint8)
     archive["checksum"] = _checksum(archive)
@@ -437,8 +440,9 @@ def load_estimator(path, *, trust_pickled_classifier=False):
     restored only with ``trust_pickled_classifier=True``; otherwise the
     estimator comes back with its encoder (``transform`` and
     ``encode_window`` work), ``classifier=None``, and a warning saying what
-    was left out; ``fit_classifier`` can be called. An ``SVC`` given as the
-    ``classifier`` parameter is stored as plain values and comes back.
+    was left out (older files, which do not record what they pickled,
+    leave it out silently); ``fit_classifier`` can be called. An ``SVC`` given as the ``classifier`` parameter is
+    stored as plain values and comes back.
 
     Parameters
     ----------
@@ -486,8 +490,9 @@ def load_estimator(path, *, trust_pickled_classifier=False):
     ...         warnings.simplefilter("always")
     ...         encoder_only = load_estimator(path)
     ...     trusted = load_estimator(path, trust_pickled_classifier=True)
-    >>> print(str(caught[0].message).split(" as pickled")[0].split("holds ")[1])
-    the classifier parameter and the fitted classifier (sklearn.neighbors.KNeighborsClassifier)
+    >>> print(str(caught[0].message).split(" as pickled")[0].split("holds ")[1])  # doctest: +NORMALIZE_WHITESPACE
+    the classifier parameter (sklearn.neighbors.KNeighborsClassifier) and the fitted classifier
+    (sklearn.neighbors.KNeighborsClassifier)
     >>> hasattr(encoder_only, "classifier_"), encoder_only.classifier, encoder_only.transform(X).shape
     (False, None, (6, 3))
     >>> trusted.predict(X).tolist()
@@ -530,16 +535,22 @@ def load_estimator(path, *, trust_pickled_classifier=False):
 
 def _restore_classifier_param(estimator, info, path):
     """Set the ``classifier`` parameter from its safe description; warn about what stays pickled."""
-    param = info["param"]
+    param, fitted = info["param"], info["fitted"]
     if param["kind"] == "safe":
-        estimator.classifier = _SAFE_CLASSIFIERS[param["class"]](**param["params"])
-    left_out = [what for what, kind in (("the classifier parameter", param["kind"]),
-                                        ("the fitted classifier", info["fitted"])) if kind == "pickled"]
+        try:
+            estimator.classifier = _SAFE_CLASSIFIERS[param["class"]](**param["params"])
+        except (TypeError, ValueError) as exc:  # a parameter this scikit-learn no longer has
+            warn(f"{os.fspath(path)!r}: the classifier parameter {param['class']}({param['params']}) cannot be "
+                 f"rebuilt with scikit-learn {sklearn.__version__} ({exc}); it is left as None.")
+    left_out = [f"{what} ({part['class']})" for what, part in (("the classifier parameter", param),
+                                                              ("the fitted classifier", fitted))
+                if part["kind"] == "pickled"]
     if left_out:
         warn(
-            f"{os.fspath(path)!r} holds {' and '.join(left_out)} ({param.get('class', 'a classifier')}) as pickled bytes, which are "
-            "not loaded unless trust_pickled_classifier=True (only for a file from a trusted source). The "
-            "estimator comes back with classifier=None: fit_classifier would fit the default SVM."
+            f"{os.fspath(path)!r} holds {' and '.join(left_out)} as pickled bytes, which are not loaded unless "
+            "trust_pickled_classifier=True (only for a file from a trusted source)"
+            + ("." if param["kind"] == "safe" else "; the estimator comes back with classifier=None, so "
+               "fit_classifier would fit the default SVM.")
         )
 
 

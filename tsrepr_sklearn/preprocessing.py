@@ -30,7 +30,7 @@ from sklearn.preprocessing._data import _handle_zeros_in_scale, _is_constant_fea
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from .streaming import PageReleaser
-from .validation import CHUNK_BYTES, _pad_ragged, check_series
+from .validation import CHUNK_BYTES, as_series_container, check_series
 
 __all__ = ["ChannelScaler", "znormalize"]
 
@@ -59,12 +59,11 @@ def _series_values(X):
         Number of valid time steps of every series.
     """
     validated, lengths = check_series(X)  # every error of the series is raised here
-    if isinstance(X, np.ndarray) and X.dtype.kind in "biuf" and X.ndim in (2, 3):
-        return (X[:, np.newaxis, :] if X.ndim == 2 else X), lengths
     shape = validated.shape
     del validated
-    if isinstance(X, (list, tuple)):  # possibly ragged: padded in float64, as check_series pads before its cast
-        return _pad_ragged(X).reshape(shape), lengths
+    X = as_series_container(X)  # as check_series reads it; series of different lengths padded in float64
+    if isinstance(X, np.ndarray) and X.dtype.kind in "biuf" and X.ndim in (2, 3):
+        return X.reshape(shape), lengths  # a view: memory maps stay on disk
     values = check_array(X, dtype=np.float64, allow_nd=True, ensure_all_finite=False, ensure_min_features=1)
     return values.reshape(shape), lengths
 

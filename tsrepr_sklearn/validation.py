@@ -67,6 +67,21 @@ def _pad_ragged(X):
     return padded
 
 
+def as_series_container(X, name="X"):
+    """``X`` in a form ``check_array`` takes: collections of series of different lengths padded (float64).
+
+    A 1-D object array or pandas Series holding one array per series is
+    read as a list of series; a list of series of different shapes is
+    NaN right-padded by :func:`_pad_ragged`. Anything else is returned as
+    it is.
+    """
+    if getattr(X, "ndim", None) == 1 and getattr(X, "dtype", None) == object:
+        X = list(X)
+    if isinstance(X, (list, tuple)) and len(X) == 0:
+        raise ValueError(f"{name} is empty: at least one series is required.")
+    return _pad_ragged(X) if _is_ragged(X) else X
+
+
 def _is_ragged(X):
     """Whether X is a list of series of different shapes (or of irregular series)."""
     if not isinstance(X, (list, tuple)) or not X:
@@ -118,12 +133,7 @@ def check_series(X, *, name="X"):
     """
     if is_large(X):
         return _check_large(X, name)
-    if getattr(X, "ndim", None) == 1 and getattr(X, "dtype", None) == object:
-        X = list(X)  # a 1-D object array or pandas Series holding one array per series
-    if isinstance(X, (list, tuple)) and len(X) == 0:
-        raise ValueError(f"{name} is empty: at least one series is required.")
-    if _is_ragged(X):
-        X = _pad_ragged(X)
+    X = as_series_container(X, name)
     try:
         X = check_array(
             X,
