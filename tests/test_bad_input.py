@@ -133,6 +133,8 @@ CASES = [
     ("single-class", lambda t, c: fit(X_OK, np.zeros(12)), (ValueError, r"at least 2 classes")),
     ("nan-labels", lambda t, c: fit(X_OK, np.where(np.arange(12) == 3, np.nan, 1.0)),
      (ValueError, r"NaN labels \(first at index 3\)")),
+    ("nan-labels-fit-transform", lambda t, c: tiny().fit_transform(X_OK, np.where(np.arange(12) == 3, np.nan, 1.0)),
+     (ValueError, r"NaN labels \(first at index 3\)")),
     ("all-unlabeled", lambda t, c: fit(X_OK, -np.ones(12)), (ValueError, r"at least 2 classes.*unlabeled")),
     ("nb_steps-0", lambda t, c: fit(X_OK, nb_steps=0), (ValueError, r"'nb_steps' parameter")),
     ("nb_steps-negative", lambda t, c: fit(X_OK, nb_steps=-5), (ValueError, r"'nb_steps' parameter")),

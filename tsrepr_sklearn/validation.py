@@ -355,6 +355,9 @@ def is_regression_target(y):
     >>> is_regression_target([0.5, 1.7, 2.2]), is_regression_target(["a", "b"]), is_regression_target([[0, 1], [1, 1]])
     (True, False, True)
     """
-    return type_of_target(y, input_name="y") in (
-        "continuous", "continuous-multioutput", "multiclass-multioutput", "multilabel-indicator",
-    )
+    try:
+        with np.errstate(invalid="ignore"):
+            kind = type_of_target(y, input_name="y")
+    except ValueError:  # NaN, ragged or empty targets: check_labels says what is wrong with them
+        return False
+    return kind in ("continuous", "continuous-multioutput", "multiclass-multioutput", "multilabel-indicator")
