@@ -124,7 +124,8 @@ def render(report):
     for dataset in dict.fromkeys(r["dataset"] for r in report["runs"]):
         runs = [r for r in report["runs"] if r["dataset"] == dataset]
         paper = PAPER_ACCURACY.get((dataset, encoder))
-        lines.append(f"{dataset} (paper, K=10: {paper if paper is not None else '-'}); seeds "
+        k = ENCODERS[encoder][1].get("nb_random_samples", 10)
+        lines.append(f"{dataset} (paper, K={k}: {paper if paper is not None else '-'}); seeds "
                      + " ".join(str(r["seed"]) for r in runs))
         header = f"  {'steps':>5} {'loss':>6} {'rule acc mean':>13} {'per seed':<30} {'C chosen':<20}"
         lines += [header]
