@@ -441,8 +441,9 @@ def load_estimator(path, *, trust_pickled_classifier=False):
     estimator comes back with its encoder (``transform`` and
     ``encode_window`` work), ``classifier=None``, and a warning saying what
     was left out (older files, which do not record what they pickled,
-    leave it out silently); ``fit_classifier`` can be called. An ``SVC`` given as the ``classifier`` parameter is
-    stored as plain values and comes back.
+    leave it out silently); ``fit_classifier`` can be called. An ``SVC``
+    given as the ``classifier`` parameter is stored as plain values and
+    comes back.
 
     Parameters
     ----------
