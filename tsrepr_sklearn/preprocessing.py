@@ -29,7 +29,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing._data import _handle_zeros_in_scale, _is_constant_feature
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from .streaming import PageReleaser
+from .streaming import series_blocks
 from .validation import CHUNK_BYTES, as_series_container, check_series
 
 __all__ = ["ChannelScaler", "znormalize"]
@@ -58,10 +58,10 @@ def _series_values(X):
     lengths : ndarray of int64 of shape (n_series,)
         Number of valid time steps of every series.
     """
+    X = as_series_container(X)  # as check_series reads it; series of different lengths padded in float64
     validated, lengths = check_series(X)  # every error of the series is raised here
     shape = validated.shape
     del validated
-    X = as_series_container(X)  # as check_series reads it; series of different lengths padded in float64
     if isinstance(X, np.ndarray) and X.dtype.kind in "biuf" and X.ndim in (2, 3):
         return X.reshape(shape), lengths  # a view: memory maps stay on disk
     values = check_array(X, dtype=np.float64, allow_nd=True, ensure_all_finite=False, ensure_min_features=1)
@@ -73,16 +73,10 @@ def _float64_blocks(values):
 
     Every block is a copy (the caller may change it in place). A memory map
     is read through once per call, its pages released as it is read (see
-    :class:`~tsrepr_sklearn.streaming.PageReleaser`); no float64 copy of the
+    :func:`~tsrepr_sklearn.streaming.series_blocks`); no float64 copy of the
     whole collection is made.
     """
-    releaser = PageReleaser(values)
-    per_block = max(1, CHUNK_BYTES // max(1, 8 * values.shape[1] * values.shape[2]))
-    for begin in range(0, values.shape[0], per_block):
-        block = values[begin : begin + per_block]
-        yield begin, np.array(block, dtype=np.float64)
-        releaser.read(block.nbytes)
-    releaser.release()
+    return series_blocks(values, CHUNK_BYTES, dtype=np.float64)
 
 
 def _scale(var, mean, n_values):

@@ -20,7 +20,7 @@ import torch
 
 from .sampling import TripletGeometry
 
-__all__ = ["PageReleaser", "StepWindows", "is_large"]
+__all__ = ["PageReleaser", "StepWindows", "is_large", "series_blocks"]
 
 #: In-memory arrays above this size are validated in chunks and streamed in training.
 LARGE_BYTES = 1 << 30
@@ -107,6 +107,40 @@ class PageReleaser:
             except (OSError, ValueError):  # a closed map, or a platform without it: only memory is at stake
                 self._handle = None
         self._pending = 0
+
+
+def series_blocks(X, block_bytes, dtype=None):
+    """Yield ``(begin, block)``: consecutive series of the 3-D ``X``, about ``block_bytes`` at a time.
+
+    Each block is ``X[begin : begin + n]`` as an ndarray, or a copy in
+    ``dtype`` when one is given (``block_bytes`` then counts that dtype's
+    bytes). A memory map's pages are released as it is read (see
+    :class:`PageReleaser`).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_series, n_channels, length)
+        Series, a memory map included.
+    block_bytes : int
+        Approximate size of a block (at least one series).
+    dtype : numpy dtype or None, default=None
+        Copy every block into this dtype; None reads ``X``'s rows as they are.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsrepr_sklearn.streaming import series_blocks
+    >>> [(begin, block.shape) for begin, block in series_blocks(np.zeros((5, 2, 4)), block_bytes=128)]
+    [(0, (2, 2, 4)), (2, (2, 2, 4)), (4, (1, 2, 4))]
+    """
+    itemsize = np.dtype(X.dtype if dtype is None else dtype).itemsize
+    per_block = max(1, block_bytes // max(1, itemsize * X.shape[1] * X.shape[2]))
+    releaser = PageReleaser(X)
+    for begin in range(0, X.shape[0], per_block):
+        rows = X[begin : begin + per_block]
+        yield begin, (np.asarray(rows) if dtype is None else np.array(rows, dtype=dtype))
+        releaser.read(rows.nbytes)
+    releaser.release()
 
 
 class StepWindows:

@@ -24,7 +24,7 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_array, column_or_1d
 
-from .streaming import PageReleaser, is_large
+from .streaming import is_large, series_blocks
 
 __all__ = ["check_series", "check_labels", "check_two_classes", "is_regression_target", "unlabeled_mask"]
 
@@ -207,14 +207,9 @@ def _check_large(X, name):
     if X.shape[0] == 0:
         raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required.")
     _check_not_empty(X, name)
-    releaser = PageReleaser(X)
-    per_chunk = max(1, CHUNK_BYTES // max(1, X.shape[1] * X.shape[2] * X.itemsize))
     lengths = np.empty(X.shape[0], dtype=np.int64)
-    for begin in range(0, X.shape[0], per_chunk):
-        block = np.asarray(X[begin : begin + per_chunk])
-        lengths[begin : begin + per_chunk] = _valid_lengths(block, name, offset=begin)
-        releaser.read(block.nbytes)
-    releaser.release()
+    for begin, block in series_blocks(X, CHUNK_BYTES):
+        lengths[begin : begin + block.shape[0]] = _valid_lengths(block, name, offset=begin)
     return X, lengths
 
 
